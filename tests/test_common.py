@@ -31,8 +31,21 @@ def _instance(cls):
     return cls(**params)
 
 
-# Expected failures, with their reason, keyed by (estimator, check name).
-EXPECTED_FAILED_CHECKS = {}
+_CV_WEIGHTS_REASON = (
+    "Integer sample weights are not equivalent to repeated rows for a "
+    "cross-validated estimator: the folds differ, so the chosen alpha can "
+    "differ (scikit-learn's LassoCV declares the same)."
+)
+
+
+def _expected_failed_checks(estimator):
+    """Expected failures of an estimator, with their reason, by check name."""
+    if type(estimator).__name__.endswith("CV"):
+        return {
+            "check_sample_weight_equivalence_on_dense_data": _CV_WEIGHTS_REASON,
+            "check_sample_weight_equivalence_on_sparse_data": _CV_WEIGHTS_REASON,
+        }
+    return {}
 
 
 def test_estimators_are_discovered():
@@ -41,7 +54,7 @@ def test_estimators_are_discovered():
 
 @parametrize_with_checks(
     [_instance(cls) for cls in ESTIMATORS],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(type(est).__name__, {}),
+    expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

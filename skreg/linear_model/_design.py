@@ -13,8 +13,6 @@ every data term is written with weights that sum to one, e.g.
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import column_sq_norms, residual_from_coef
-
 _DUMMY_INT = np.empty(0, dtype=np.int32)
 
 
@@ -34,6 +32,7 @@ class LinearDesign:
         self.n_samples, self.n_features = X.shape
         self.sparse = sp.issparse(X)
         self.dtype = X.dtype
+        self.X_input = X
         if self.sparse:
             self.X = np.empty((0, 0), dtype=X.dtype, order="F")
             self.data, self.indices, self.indptr = X.data, X.indices, X.indptr
@@ -52,6 +51,9 @@ class LinearDesign:
             self.X_mean = np.zeros(self.n_features)
             self.y_mean = 0.0
         self.y = y - self.y_mean
+        # numba is imported on first use, which keeps ``import skreg`` light.
+        from ._kernels import column_sq_norms
+
         self.lipschitz = column_sq_norms(
             self.X, self.data, self.indices, self.indptr, self.sparse,
             self.X_mean, q, self.n_features,
@@ -83,6 +85,8 @@ class LinearDesign:
 
     def residual(self, b):
         """Stored residual and shift for coefficients ``b`` (see kernels)."""
+        from ._kernels import residual_from_coef
+
         r = np.empty(self.n_samples)
         shift = np.zeros(1)
         residual_from_coef(*self.kernel_args(), self.y, b, r, shift)

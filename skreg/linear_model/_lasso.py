@@ -1,12 +1,11 @@
 """Weighted Lasso: estimator, problem object and path."""
 
-import numpy as np
 
-from ..utils._validation import check_bool, check_feature_weights
-from ._base import FitResult, PenalisedLinearRegressor, validate_path_data
+from ..utils._validation import check_bool
+from ._base import FitResult, PenalisedLinearRegressor
 from ._design import LinearDesign
 from ._lasso_solver import _UnpenalisedProjector, lasso_alpha_max, solve_lasso
-from ._path import compute_path
+from ._path import PATH_PARAMETERS, run_path
 
 
 class LassoProblem:
@@ -135,33 +134,7 @@ def weighted_lasso_path(X, y, *, weights=None, alphas=None, eps=1e-3, fit_interc
     :math:`r_0` the residual of the unpenalised part of the model, the
     smallest ``alpha`` at which every penalised coefficient is zero.
 
-    Parameters
-    ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-    y : array-like of shape (n_samples,)
-    weights : array-like of shape (n_features,), default=None
-        Penalty weights (see :class:`WeightedLasso`).
-    alphas : int or array-like, default=None
-        Number of alphas on a log grid from ``alpha_max`` down to
-        ``eps * alpha_max`` (``None``: 100), or the alphas themselves (they
-        are sorted in decreasing order).
-    eps : float, default=1e-3
-        Length of the automatic grid.
-    fit_intercept : bool, default=False
-        Fit an intercept (``False`` matches ``sklearn.linear_model.lasso_path``,
-        which expects centred data).
-    sample_weight : array-like of shape (n_samples,), default=None
-    positive : bool, default=False
-    tol : float, default=1e-4
-    max_iter : int, default=1000
-    coef_init : array-like of shape (n_features,), default=None
-        Starting point for the first alpha.
-
-    Returns
-    -------
-    alphas : ndarray of shape (n_alphas,)
-    coefs : ndarray of shape (n_features, n_alphas)
-    dual_gaps : ndarray of shape (n_alphas,)
+    __PARAMS__
 
     Examples
     --------
@@ -174,10 +147,13 @@ def weighted_lasso_path(X, y, *, weights=None, alphas=None, eps=1e-3, fit_interc
     >>> bool((coefs[:, 0] == 0).all())
     True
     """
-    X, y, q = validate_path_data(X, y, sample_weight)
-    w = check_feature_weights(weights, X.shape[1])
-    problem = LassoProblem(X, y, q, w, check_bool(fit_intercept, "fit_intercept"),
-                           positive=check_bool(positive, "positive"))
-    alphas, coefs, _, gaps, _ = compute_path(problem, alphas, eps, tol, max_iter, coef_init)
-    return alphas, coefs, gaps
+    return run_path(LassoProblem, X, y, weights=weights, alphas=alphas, eps=eps,
+                    fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
+                    max_iter=max_iter, coef_init=coef_init, positive=check_bool(positive, "positive"))
+
+
+weighted_lasso_path.__doc__ = weighted_lasso_path.__doc__.replace(
+    "__PARAMS__", PATH_PARAMETERS.replace("__TOL__", "1e-4").replace(
+        "    coef_init :", "    positive : bool, default=False\n"
+        "        Constrain the coefficients to be non-negative.\n    coef_init :"))
 

@@ -17,8 +17,6 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._kernels import lasso_cd_ws
-
 _ANDERSON_K = 5
 _WS_START = 10
 
@@ -85,6 +83,8 @@ def solve_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-4,
     ``max_j violation_j <= kkt_tol`` (a first-order accuracy on the
     coefficients, which a small objective gap only gives to its square root).
     """
+    from ._kernels import lasso_cd_ws  # numba is imported on first use
+
     p = design.n_features
     b = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64)
     if positive:
@@ -99,6 +99,7 @@ def solve_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-4,
     ws_size = min(_WS_START, p)
     converged = False
     gap = np.inf
+    ws = None
     args = design.kernel_args()
     while True:
         r_true = r + shift[0]
@@ -112,14 +113,22 @@ def solve_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-4,
         if n_epochs >= max_iter:
             break
         keep = (b != 0) | always
-        ws_size = min(p, max(ws_size, 2 * int(keep.sum())))
+        n_keep = int(keep.sum())
+        # Double the working set while it fills up with non-zeros (fewer
+        # full-gradient passes while the support grows), never shrink it.
+        grow = 2 * ws_size if 2 * n_keep >= ws_size else ws_size
+        ws_size = min(p, max(grow, 2 * n_keep))
         score = np.where(keep, np.inf, viol)
         if ws_size < p:
-            ws = np.argpartition(-score, ws_size - 1)[:ws_size]
+            new_ws = np.argpartition(-score, ws_size - 1)[:ws_size]
         else:
-            ws = np.arange(p)
-        ws = np.sort(ws).astype(np.int64)
+            new_ws = np.arange(p)
+        new_ws = np.sort(new_ws).astype(np.int64)
         tol_in = 0.3 * float(viol.max())
+        if ws is not None and np.array_equal(ws, new_ws):
+            # Same working set as last time: only accuracy is missing.
+            tol_in *= 0.03
+        ws = new_ws
         n_epochs += lasso_cd_ws(*args, design.y, r, shift, b, ws, lips, pen,
                                 positive, max_iter - n_epochs, tol_in, _ANDERSON_K)
     if warn and not converged:

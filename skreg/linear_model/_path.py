@@ -4,7 +4,44 @@ import numbers
 
 import numpy as np
 
-from ..utils._validation import check_max_iter, check_tol
+from ..utils._validation import check_bool, check_feature_weights, check_max_iter, check_tol
+from ._base import validate_path_data
+
+
+PATH_PARAMETERS = """Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data; sparse input is used as CSC, never densified.
+    y : array-like of shape (n_samples,)
+        Target values.
+    weights : array-like of shape (n_features,), default=None
+        Non-negative penalty weights (``None``: all ones; zero: unpenalised).
+    alphas : int or array-like, default=None
+        Number of alphas on a log grid from ``alpha_max`` down to
+        ``eps * alpha_max`` (``None``: 100), or the alphas themselves (they
+        are sorted in decreasing order).
+    eps : float, default=1e-3
+        Length of the automatic grid.
+    fit_intercept : bool, default=False
+        Fit an intercept (``False`` matches ``sklearn.linear_model.lasso_path``,
+        which expects centred data).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights; the data term is normalised by their sum.
+    tol : float, default=__TOL__
+        Stopping tolerance of every solve (see the estimator).
+    max_iter : int, default=1000
+        Iteration budget of every solve (see the estimator).
+    coef_init : array-like of shape (n_features,), default=None
+        Starting point for the first alpha.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        The grid, decreasing.
+    coefs : ndarray of shape (n_features, n_alphas)
+        Solutions along the grid.
+    dual_gaps : ndarray of shape (n_alphas,)
+        Duality gap of each solution."""
 
 
 def alpha_grid(alpha_max, alphas, eps):
@@ -57,3 +94,13 @@ def compute_path(problem, alphas=None, eps=1e-3, tol=1e-4, max_iter=1000, coef_i
         gaps[k] = res.dual_gap
         n_iters[k] = res.n_iter
     return grid, coefs, intercepts, gaps, n_iters
+
+
+def run_path(problem_cls, X, y, *, weights, alphas, eps, fit_intercept, sample_weight,
+             tol, max_iter, coef_init, **options):
+    """Validate the inputs of a public path function and compute the path."""
+    X, y, q = validate_path_data(X, y, sample_weight)
+    w = check_feature_weights(weights, X.shape[1])
+    problem = problem_cls(X, y, q, w, check_bool(fit_intercept, "fit_intercept"), **options)
+    alphas, coefs, _, gaps, _ = compute_path(problem, alphas, eps, tol, max_iter, coef_init)
+    return alphas, coefs, gaps

@@ -1,9 +1,8 @@
 """Square-root Lasso: estimator, problem object and path."""
 
-from ..utils._validation import check_bool, check_feature_weights
-from ._base import FitResult, PenalisedLinearRegressor, validate_path_data
+from ._base import FitResult, PenalisedLinearRegressor
 from ._lasso import LassoProblem
-from ._path import compute_path
+from ._path import PATH_PARAMETERS, run_path
 from ._sqrt_lasso_solver import solve_sqrt_lasso, sqrt_lasso_alpha_max
 
 
@@ -109,23 +108,20 @@ def sqrt_lasso_path(X, y, *, weights=None, alphas=None, eps=1e-3, fit_intercept=
                     sample_weight=None, tol=1e-4, max_iter=1000, coef_init=None):
     r"""Square-root Lasso solutions along a decreasing grid of ``alpha``.
 
-    The default grid starts at the exact ``alpha_max``,
+    Solves the :class:`SqrtLasso` problem at each ``alpha``, warm-started
+    from the previous solution. The default grid starts at the exact
+    ``alpha_max``,
     :math:`\max_{j: w_j > 0} |x_j^\top r_0| / (\sqrt{n} \|r_0\|_2 w_j)` with
-    :math:`r_0` the residual of the unpenalised part of the model. Parameters
-    and return values are those of :func:`weighted_lasso_path` (with the
-    square-root objective of :class:`SqrtLasso`; ``dual_gaps`` are the
-    square-root problem's). On the part of the grid below the interpolation
-    threshold (``n_features >= n_samples``, small ``alpha``) a
-    ``ConvergenceWarning`` is raised: see :class:`SqrtLasso`.
+    :math:`r_0` the residual of the unpenalised part of the model. Below the
+    interpolation threshold (``n_features >= n_samples``, small ``alpha``)
+    the solutions interpolate the data: see :class:`SqrtLasso`.
 
-    Returns
-    -------
-    alphas : ndarray of shape (n_alphas,)
-    coefs : ndarray of shape (n_features, n_alphas)
-    dual_gaps : ndarray of shape (n_alphas,)
+    __PARAMS__
     """
-    X, y, q = validate_path_data(X, y, sample_weight)
-    w = check_feature_weights(weights, X.shape[1])
-    problem = SqrtLassoProblem(X, y, q, w, check_bool(fit_intercept, "fit_intercept"))
-    alphas, coefs, _, gaps, _ = compute_path(problem, alphas, eps, tol, max_iter, coef_init)
-    return alphas, coefs, gaps
+    return run_path(SqrtLassoProblem, X, y, weights=weights, alphas=alphas, eps=eps,
+                    fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
+                    max_iter=max_iter, coef_init=coef_init)
+
+
+sqrt_lasso_path.__doc__ = sqrt_lasso_path.__doc__.replace(
+    "__PARAMS__", PATH_PARAMETERS.replace("__TOL__", "1e-4"))

@@ -17,7 +17,11 @@ certified by the duality gap of the square-root problem itself.
 
 When ``h(sigma) < sigma`` for every ``sigma`` the optimum interpolates the
 data (``r = 0``, possible when ``n_features >= n_samples`` and ``alpha`` is
-small) and ``sigma -> 0``: we stop at a tiny ``sigma`` and warn.
+small) and ``sigma -> 0``: the solution is then the weighted basis pursuit
+``min sum_j pen_j |b_j| s.t. X b = y``, which we solve exactly as a LAD Lasso
+with a data weight large enough for the l1 exact-penalty property, and
+certify with the dual points of Lassos at decreasing ``sigma`` (their scaled
+residuals converge to a basis-pursuit dual solution).
 """
 
 import warnings
@@ -25,6 +29,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._lad_solver import solve_lad
 from ._lasso_solver import _UnpenalisedProjector, solve_lasso
 
 _MAX_ROOT_STEPS = 100
@@ -119,6 +124,9 @@ def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
                 new = cand
         if not lo < new < hi:
             new = np.sqrt(lo * hi) if (lo > 0 and np.isfinite(hi)) else 0.5 * (lo + min(hi, h))
+        # Each step is a warm-started Lasso solve; long jumps to tiny sigma
+        # would make it needlessly hard, so move at most a decade at a time.
+        new = min(max(new, 0.1 * sigma), 10.0 * sigma)
         if (lo == 0.0 and prev is not None and new < 1e-3 * scale
                 and abs(g - prev[1]) <= 1e-2 * abs(g)):
             # h(sigma) / sigma is flat below 1 as sigma -> 0: the optimum
@@ -127,19 +135,48 @@ def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
             break
         prev = (log_s, g)
         sigma = new
-    if warn and degenerate:
-        warnings.warn(
-            "The square-root Lasso solution interpolates the data (zero "
-            "residual): alpha is below the interpolation threshold, where the "
-            "objective is non-smooth at the optimum. Returning the Lasso "
-            f"solution at a vanishing noise level (duality gap {gap:.3e}). "
-            "Increase alpha.",
-            ConvergenceWarning,
-        )
-    elif warn and not converged:
+    if degenerate:
+        b, gap, ep, converged = _interpolating_solution(
+            design, pen, b, sigma, tol, max(max_iter - n_epochs, 1), projector)
+        n_epochs += ep
+    if warn and not converged:
         warnings.warn(
             f"Objective did not converge: duality gap {gap:.3e} > tol * scale "
             f"{tol * scale:.3e} after {n_epochs} epochs. Increase max_iter or tol.",
             ConvergenceWarning,
         )
     return b, gap, n_epochs, converged
+
+
+def _interpolating_solution(design, pen, b, sigma, tol, max_iter, projector):
+    """Weighted basis pursuit (the zero-residual optimum), certified.
+
+    ``min M ||r||_{q,1} + sum_j pen_j |b_j|`` has the basis-pursuit solution
+    as soon as ``M`` exceeds the sup-norm of a basis-pursuit dual solution in
+    the ``q``-weighted l1 dual, which is at most ``1 / sqrt(min q)`` here
+    because the square-root dual keeps ``||theta||_q <= 1``.
+    """
+    q = design.q
+    big = 10.0 / np.sqrt(q[q > 0].min())
+    y_raw = design.y + design.y_mean
+    coef, intercept, _, _, _ = solve_lad(design.X_input, y_raw, q, pen / big, design.center,
+                                         tol=1e-12, max_iter=200)
+    r_bp = y_raw - np.asarray(design.X_input @ coef).ravel() - intercept
+    primal = _qnorm(q, r_bp) + float(pen @ np.abs(coef))
+    scale = _qnorm(q, design.y)
+    n_epochs = 0
+    gap = np.inf
+    while True:
+        r, shift = design.residual(b)
+        r_true = r + shift[0]
+        _, lasso_gap = sqrt_lasso_dual_gap(design, r_true, design.corr(r_true), b, pen, projector)
+        dual = _qnorm(q, r_true) + float(pen @ np.abs(b)) - lasso_gap
+        gap = max(primal - dual, 0.0)
+        if gap <= tol * scale or n_epochs >= max_iter or sigma < 1e-14 * scale:
+            break
+        sigma *= 0.1
+        b, _, ep, _ = solve_lasso(design, sigma * pen, coef_init=b, tol=1e-12,
+                                  max_iter=max_iter - n_epochs, projector=projector,
+                                  warn=False)
+        n_epochs += ep
+    return coef, gap, n_epochs, gap <= tol * scale

@@ -74,3 +74,27 @@ def test_sparse_input_is_not_densified_and_matches_dense():
     a = WeightedLasso(alpha=0.05, tol=1e-12).fit(dup, y)
     b = WeightedLasso(alpha=0.05, tol=1e-12).fit(2 * X.toarray(), y)
     assert_allclose(a.coef_, b.coef_, atol=1e-8)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_lad_lasso_equals_quantile_regressor(fit_intercept, sparse):
+    from sklearn.linear_model import QuantileRegressor
+
+    from skreg import LADLasso
+
+    X, y = make_problem(60, 12, sparse=sparse, seed=13)
+    sw = np.random.default_rng(3).uniform(0.5, 2.0, X.shape[0])
+    for sample_weight in (None, sw):
+        a = 0.02
+        ours = LADLasso(alpha=a, fit_intercept=fit_intercept, tol=1e-12)
+        ours.fit(X, y, sample_weight=sample_weight)
+        theirs = QuantileRegressor(quantile=0.5, alpha=a / 2, fit_intercept=fit_intercept,
+                                   solver="highs").fit(X, y, sample_weight=sample_weight)
+        obj = ref.lad_lasso_objective(X, y, ours.coef_, ours.intercept_, a,
+                                      sample_weight=sample_weight)
+        obj_theirs = ref.lad_lasso_objective(X, y, theirs.coef_, theirs.intercept_, a,
+                                             sample_weight=sample_weight)
+        assert_allclose(obj, obj_theirs, rtol=1e-9)
+        assert_allclose(ours.coef_, theirs.coef_, atol=1e-6)
+        assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-6)

@@ -1,0 +1,755 @@
+"""Exact solver for the weighted LAD-Lasso (least absolute deviations + L1).
+
+Problem (``q``: non-negative sample weights, ``pen_j >= 0``; ``pen_j = 0``
+means feature ``j`` is unpenalised; ``b0`` only when an intercept is fitted)::
+
+    min_{b, b0}  sum_i q_i |y_i - x_i b - b0|  +  sum_j pen_j |b_j|
+
+Dual (``|r| = max_{|u|<=1} u r`` and ``pen |b| = max_{|v|<=pen} v b``, then
+minimise the Lagrangian over ``b`` and ``b0``)::
+
+    max_u  sum_i q_i y_i u_i   s.t.  |u_i| <= 1,
+                                     |sum_i q_i x_ij u_i| <= pen_j  (= 0 if pen_j = 0),
+                                     sum_i q_i u_i = 0              (intercept only).
+
+The problem is a weighted LAD regression on an augmented data set (one pseudo
+row ``pen_j e_j`` with response 0 per penalised feature), hence a linear
+program. It is solved by:
+
+* a primal-dual interior-point method (Mehrotra predictor-corrector on the
+  bounded dual LP, the Frisch-Newton scheme of Koenker & Portnoy for quantile
+  regression) whose Newton system is the ``(k+1) x (k+1)`` matrix
+  ``A^T diag(d) A + diag(pen^2 theta)`` of the ``k`` working-set columns plus
+  the intercept column: ``O(n k^2)`` per iteration with BLAS;
+* a vertex "polish": the rows whose IPM slack pairs say "interpolated" give a
+  square system whose solution is the exact LP vertex; it is accepted only if
+  its duality gap (with the matching dual vertex) is within tolerance;
+* a working set over features: solve on a few features, compute the full dual
+  feasibility ``|X^T Q u|_j <= pen_j``, add the worst violators, re-solve.
+
+Every gap this module reports is a certificate: the primal objective of the
+returned coefficients minus the dual objective of an explicitly feasible dual
+point (the IPM dual, projected onto the equality constraints and scaled into
+the box and the penalty constraints).
+"""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from scipy import linalg
+from scipy.linalg.blas import dsyrk
+from scipy.optimize import linprog
+
+_STEP = 0.99995
+_WS_MIN = 10
+_WS_FIRST_MAX = 500
+_FIRST_ALL = True
+_LOOSE = 1e-4
+_BLOCK = 256
+_DEBUG = False
+_POLISH_REL = 1e-3
+
+
+# --------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------
+
+def _weighted_median(y, q):
+    """Lower weighted median of ``y`` with weights ``q > 0`` (a LAD intercept)."""
+    order = np.argsort(y, kind="stable")
+    cw = np.cumsum(q[order])
+    k = int(np.searchsorted(cw, 0.5 * cw[-1], side="left"))
+    return float(y[order[min(k, y.size - 1)]])
+
+
+class _Data:
+    """Read-only view of the full problem (no copy of ``X``).
+
+    ``rows`` are the samples with ``q_i > 0``; the interior-point method only
+    sees those (the others contribute nothing to either objective).
+    """
+
+    def __init__(self, X, y, q, pen, fit_intercept):
+        self.sparse = sp.issparse(X)
+        if self.sparse:
+            X = X.tocsc() if X.format != "csc" else X
+        self.X = X
+        self.n, self.p = X.shape
+        self.y = y
+        self.q = q
+        self.pen = pen
+        self.fit_intercept = fit_intercept
+        self.rows = np.flatnonzero(q > 0)
+        self.all_rows = self.rows.size == self.n
+        self.yk = y[self.rows]
+        self.qk = q[self.rows]
+        self.col_scale = self._col_scale()
+
+    def _col_scale(self):
+        """sqrt(sum_i q_i x_ij^2); 0 marks an all-zero (useless) column."""
+        if self.sparse:
+            X2 = self.X.copy()
+            X2.data = np.square(X2.data, dtype=np.float64)
+            sq = np.asarray(X2.T @ self.q).ravel()
+        else:
+            sq = np.empty(self.p)
+            for start in range(0, self.p, _BLOCK):
+                blk = np.asarray(self.X[:, start:start + _BLOCK], dtype=np.float64)
+                sq[start:start + _BLOCK] = self.q @ np.square(blk)
+        out = np.sqrt(sq)
+        out[~np.isfinite(out)] = 0.0
+        return out
+
+    def columns(self, idx):
+        """Dense float64 Fortran copy of columns ``idx`` on the kept rows."""
+        idx = np.asarray(idx, dtype=np.intp)
+        if self.sparse:
+            cols = self.X[:, idx].toarray()
+            if not self.all_rows:
+                cols = cols[self.rows]
+        elif self.all_rows:
+            cols = self.X[:, idx]
+        else:
+            cols = self.X[np.ix_(self.rows, idx)]
+        return np.asfortranarray(cols, dtype=np.float64)
+
+    def rmatvec(self, v_k):
+        """``X^T v`` for ``v`` given on the kept rows (zero elsewhere), float64."""
+        if self.all_rows:
+            v = v_k
+        else:
+            v = np.zeros(self.n)
+            v[self.rows] = v_k
+        if self.sparse:
+            return np.asarray(self.X.T @ v, dtype=np.float64).ravel()
+        if self.X.dtype == np.float64:
+            return self.X.T @ v
+        out = np.empty(self.p)
+        for start in range(0, self.p, _BLOCK):
+            blk = np.asarray(self.X[:, start:start + _BLOCK], dtype=np.float64)
+            out[start:start + _BLOCK] = blk.T @ v
+        return out
+
+    def matvec(self, coef):
+        """``X coef`` on the kept rows, using only the non-zero coefficients."""
+        nz = np.flatnonzero(coef)
+        if nz.size == 0:
+            return np.zeros(self.rows.size)
+        if self.sparse:
+            Xb = np.asarray(self.X[:, nz] @ coef[nz], dtype=np.float64).ravel()
+            return Xb if self.all_rows else Xb[self.rows]
+        return self.columns(nz) @ coef[nz]
+
+
+class _EqualityProjector:
+    """Q-orthogonal projection onto ``{u : E^T Q u = 0}``.
+
+    ``E`` holds the intercept column and the unpenalised columns (on the kept
+    rows): the dual equality constraints. Rank-deficient ``E`` is fine
+    (pseudo-inverse of the Gram matrix).
+    """
+
+    def __init__(self, E, q):
+        self.E = E
+        self.q = q
+        if E is None or E.shape[1] == 0:
+            self.E = None
+            return
+        G = E.T @ (q[:, None] * E)
+        G = 0.5 * (G + G.T)
+        evals, evecs = np.linalg.eigh(G)
+        keep = evals > evals[-1] * 1e3 * np.finfo(float).eps * max(G.shape[0], 1)
+        self.V = evecs[:, keep] / np.sqrt(evals[keep])
+
+    def __call__(self, u):
+        if self.E is None:
+            return u
+        coef = self.V @ (self.V.T @ (self.E.T @ (self.q * u)))
+        return u - self.E @ coef
+
+
+def _dual_feasible(u, corr_pen, pen_pos):
+    """Scale making ``|u| <= 1`` and ``|corr_j| <= pen_j`` (after projection)."""
+    m = float(np.max(np.abs(u))) if u.size else 0.0
+    if corr_pen.size:
+        m = max(m, float(np.max(np.abs(corr_pen) / pen_pos)))
+    return 1.0 if m <= 1.0 else 1.0 / m
+
+
+# --------------------------------------------------------------------------
+# Interior-point method on a working set
+# --------------------------------------------------------------------------
+
+class _SubLP:
+    """The LAD-Lasso restricted to the columns of ``A`` (already scaled).
+
+    Columns of ``A`` carry weights ``pw`` (0: unpenalised, e.g. the
+    intercept). The IPM works on the bounded LP over ``x = (1 + u) / 2``::
+
+        min c^T x  s.t.  B^T x = B^T 1 / 2,  0 <= x <= 1,
+
+    with rows ``q_i a_i`` (samples, ``c_i = -q_i y_i``) and ``pw_j e_j``
+    (penalised columns, ``c = 0``). Its dual variable ``beta`` is minus the
+    regression coefficient vector. Names: ``xs, ss, zs, ws`` are the sample
+    rows' ``x``, upper slack ``s = 1 - x`` and the multipliers of ``x >= 0``
+    and ``s >= 0``; ``xp, sp_, zp, wp`` the same for the penalty rows.
+    """
+
+    def __init__(self, A, q, y, pw):
+        self.A = A
+        self.q = q
+        self.y = y
+        self.pw = pw
+        self.n, self.K = A.shape
+        self.P = np.flatnonzero(pw > 0)
+        self.pwP = pw[self.P]
+        self.q2 = q * q
+        self.c = -q * y
+        self.Atq = A.T @ q
+        self.eq = np.flatnonzero(pw == 0)
+        if self.eq.size:
+            # projection onto {u : A_eq^T Q u = 0}, expressed on A^T Q u
+            self.E = np.asfortranarray(A[:, self.eq])
+            self.AtQE = A.T @ (q[:, None] * self.E)
+            G = self.AtQE[self.eq]
+            G = 0.5 * (G + G.T)
+            evals, evecs = np.linalg.eigh(G)
+            keep = evals > max(evals[-1], 0.0) * 1e3 * np.finfo(float).eps * G.shape[0]
+            self.V = evecs[:, keep] / np.sqrt(evals[keep])
+
+    def certificate(self, r, b, u, corr):
+        """Primal, gap and projected ``u`` on the restricted problem.
+
+        ``r = y - A b`` and ``corr = A^T (q u)`` are supplied by the caller.
+        """
+        primal = float(self.q @ np.abs(r)) + float(self.pw @ np.abs(b))
+        if self.eq.size:
+            coef = self.V @ (self.V.T @ corr[self.eq])
+            u = u - self.E @ coef
+            corr = corr - self.AtQE @ coef
+        s = _dual_feasible(u, corr[self.P], self.pwP)
+        dual = s * float(self.q @ (self.y * u))
+        return primal, primal - dual, u
+
+    def normal_matrix(self, d_s, d_p, buf):
+        """Cholesky of ``A^T diag(d_s) A + diag_P(d_p)`` (safeguarded)."""
+        np.multiply(self.A, np.sqrt(d_s)[:, None], out=buf)
+        M = dsyrk(1.0, buf, trans=1, lower=0)
+        M[self.P, self.P] += d_p
+        dmax = float(np.max(np.diagonal(M)))
+        if not np.isfinite(dmax) or dmax <= 0:
+            dmax = 1.0
+        ridge = 1e-13 * dmax
+        diag = np.diag_indices_from(M)
+        for _ in range(5):
+            Mr = M.copy()
+            Mr[diag] += ridge + 1e-300
+            try:
+                return linalg.cho_factor(Mr, lower=False, overwrite_a=True,
+                                         check_finite=False)
+            except (linalg.LinAlgError, ValueError):
+                ridge *= 1e3
+        # hopeless (non-finite entries): a harmless diagonal system
+        return linalg.cho_factor(np.eye(self.K) * dmax, lower=False)
+
+    # ------------------------------------------------------------------
+    def polish(self, xs, ss, zs, ws, xp, sp_, zp, wp):
+        """Vertex guess from the IPM iterate: ``(r, b, u, corr)`` or None."""
+        n, K = self.n, self.K
+        A, q = self.A, self.q
+        tiny = 1e-300
+        ind = np.concatenate([
+            np.minimum(xs, ss) / np.maximum(np.maximum(zs, ws), tiny),
+            np.minimum(xp, sp_) / np.maximum(np.maximum(zp, wp), tiny),
+        ])
+        if ind.size < K:
+            return None
+        basic = np.argpartition(-ind, K - 1)[:K]
+        Z = np.sort(basic[basic < n])
+        zero_cols = self.P[basic[basic >= n] - n]
+        S = np.setdiff1d(np.arange(K), zero_cols)
+        if S.size != Z.size or S.size == 0:
+            return None
+        AZS = A[np.ix_(Z, S)]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", linalg.LinAlgWarning)
+                lu = linalg.lu_factor(AZS, check_finite=False)
+        except (linalg.LinAlgError, ValueError):
+            return None
+        dU = np.abs(np.diagonal(lu[0]))
+        if not np.all(np.isfinite(dU)) or dU.min() <= 1e-13 * max(dU.max(), tiny):
+            return None
+        b = np.zeros(K)
+        b[S] = linalg.lu_solve(lu, self.y[Z], check_finite=False)
+        if not np.all(np.isfinite(b)):
+            return None
+        r = self.y - A @ b
+        u = np.where(r > 0, 1.0, -1.0)
+        amb = r == 0
+        u[amb] = np.where(xs[amb] > ss[amb], 1.0, -1.0)
+        u[Z] = 0.0
+        # penalty-row duals (-sign b_j) of the non-basic penalised columns
+        vP = np.where(xp > sp_, 1.0, -1.0)
+        bP = b[self.P]
+        vP = np.where(bP > 0, -1.0, np.where(bP < 0, 1.0, vP))
+        v = np.zeros(K)
+        v[self.P] = self.pwP * vP
+        corr = A.T @ (q * u)
+        rhs = -corr[S] - v[S]
+        uZ = linalg.lu_solve(lu, rhs, trans=1, check_finite=False) / q[Z]
+        if not np.all(np.isfinite(uZ)):
+            return None
+        u[Z] = uZ
+        corr += A[Z].T @ (q[Z] * uZ)
+        return r, b, u, corr
+
+    # ------------------------------------------------------------------
+    def start(self, beta0):
+        """Initial point: ``x = 1/2`` (primal feasible) and ``z - w = c - B beta``
+        (dual feasible), ``beta`` from ``beta0`` or a least-squares fit."""
+        n, K = self.n, self.K
+        m_p = self.P.size
+        A, q, P, pwP = self.A, self.q, self.P, self.pwP
+        self.best = (np.zeros(K), None, np.inf)
+        if K == 0:
+            return
+        self.buf = np.empty_like(A, order="F")
+        if beta0 is None:
+            chol = self.normal_matrix(self.q2, pwP ** 2, self.buf)
+            beta = linalg.cho_solve(chol, -(A.T @ (self.q2 * self.y)),
+                                    check_finite=False)
+        else:
+            beta = np.array(beta0, dtype=np.float64)
+        Ab = A @ beta
+        rs = self.c - q * Ab
+        rpn = -pwP * beta[P]
+        delta = float(np.mean(np.abs(np.concatenate([rs, rpn]))))
+        delta = max(delta, 1e-12 * float(np.mean(q)), 1e-300)
+        self.state = (
+            np.full(n, 0.5), np.full(n, 0.5), np.maximum(rs, 0.0) + delta,
+            np.maximum(-rs, 0.0) + delta, np.full(m_p, 0.5), np.full(m_p, 0.5),
+            np.maximum(rpn, 0.0) + delta, np.maximum(-rpn, 0.0) + delta, beta, Ab)
+
+    def run(self, tol_abs, ref, max_iter):
+        """Mehrotra predictor-corrector from the stored state until the gap of
+        the best point is ``<= tol_abs`` (or ``max_iter`` iterations).
+
+        Returns ``(b, u, gap, n_iter)``: the best point so far, ``u`` its
+        projected (equality-feasible, not yet scaled) dual. ``ref`` is the
+        objective scale deciding when polishing is worth trying. Can be
+        called again to continue with a smaller ``tol_abs``.
+        """
+        n, K = self.n, self.K
+        m_p = self.P.size
+        A, q, P, pwP = self.A, self.q, self.P, self.pwP
+        if K == 0:
+            u = np.sign(self.y)
+            _, gap, u = self.certificate(self.y, np.zeros(0), u, np.zeros(0))
+            return np.zeros(0), u, gap, 0
+        if self.best[2] <= tol_abs:
+            return (*self.best, 0)
+        buf = self.buf
+        xs, ss, zs, ws, xp, sp_, zp, wp, beta, Ab = self.state
+        g = 0.5 * self.Atq
+        g[P] += 0.5 * pwP
+        best = self.best
+        n_iter = 0
+        m_tot = 2.0 * (n + m_p)
+
+        def max_step(v, dv):
+            neg = dv < 0
+            if not np.any(neg):
+                return np.inf
+            return float(np.min(v[neg] / -dv[neg]))
+
+        for it in range(max_iter + 1):
+            t = A.T @ (q * xs)
+            # certificate at the current iterate: b = -beta, u = 2x - 1
+            _, gap, u_f = self.certificate(self.y + Ab, -beta, 2.0 * xs - 1.0,
+                                           2.0 * t - self.Atq)
+            if gap < best[2]:
+                best = (-beta, u_f, gap)
+            if gap <= tol_abs:
+                break
+            if gap <= _POLISH_REL * ref:
+                pol = self.polish(xs, ss, zs, ws, xp, sp_, zp, wp)
+                if pol is not None:
+                    _, pgap, pu = self.certificate(*pol)
+                    if pgap < best[2]:
+                        best = (pol[1], pu, pgap)
+                    if pgap <= tol_abs:
+                        break
+            if it == max_iter:
+                break
+            n_iter += 1
+            rp = g - t
+            rp[P] -= pwP * xp
+            rds = self.c - q * Ab - zs + ws
+            rdp = -pwP * beta[P] - zp + wp
+            mu = (xs @ zs + ss @ ws + xp @ zp + sp_ @ wp) / m_tot
+            ths = 1.0 / (zs / xs + ws / ss)
+            thp = 1.0 / (zp / xp + wp / sp_)
+            chol = self.normal_matrix(self.q2 * ths, pwP ** 2 * thp, buf)
+
+            def direction(rxz_s, rsw_s, rxz_p, rsw_p):
+                rho_s = rds - rxz_s / xs + rsw_s / ss
+                rho_p = rdp - rxz_p / xp + rsw_p / sp_
+                rhs = rp + A.T @ (q * ths * rho_s)
+                rhs[P] += pwP * thp * rho_p
+                dbeta = linalg.cho_solve(chol, rhs, check_finite=False)
+                Adb = A @ dbeta
+                dxs = ths * (q * Adb - rho_s)
+                dxp = thp * (pwP * dbeta[P] - rho_p)
+                dzs = (rxz_s - zs * dxs) / xs
+                dws = (rsw_s + ws * dxs) / ss
+                dzp = (rxz_p - zp * dxp) / xp
+                dwp = (rsw_p + wp * dxp) / sp_
+                return dbeta, Adb, dxs, dxp, dzs, dws, dzp, dwp
+
+            # predictor (affine scaling)
+            _, _, dxs, dxp, dzs, dws, dzp, dwp = direction(
+                -xs * zs, -ss * ws, -xp * zp, -sp_ * wp)
+            ap = min(1.0, max_step(xs, dxs), max_step(ss, -dxs),
+                     max_step(xp, dxp), max_step(sp_, -dxp))
+            ad = min(1.0, max_step(zs, dzs), max_step(ws, dws),
+                     max_step(zp, dzp), max_step(wp, dwp))
+            mu_aff = ((xs + ap * dxs) @ (zs + ad * dzs)
+                      + (ss - ap * dxs) @ (ws + ad * dws)
+                      + (xp + ap * dxp) @ (zp + ad * dzp)
+                      + (sp_ - ap * dxp) @ (wp + ad * dwp)) / m_tot
+            sigma = min(1.0, max(mu_aff / mu, 0.0) ** 3) if mu > 0 else 0.0
+            smu = sigma * mu
+            # corrector (centring + second-order term)
+            dbeta, Adb, dxs2, dxp2, dzs2, dws2, dzp2, dwp2 = direction(
+                smu - xs * zs - dxs * dzs, smu - ss * ws + dxs * dws,
+                smu - xp * zp - dxp * dzp, smu - sp_ * wp + dxp * dwp)
+            ap = min(1.0, _STEP * min(max_step(xs, dxs2), max_step(ss, -dxs2),
+                                      max_step(xp, dxp2), max_step(sp_, -dxp2)))
+            ad = min(1.0, _STEP * min(max_step(zs, dzs2), max_step(ws, dws2),
+                                      max_step(zp, dzp2), max_step(wp, dwp2)))
+            if not (np.isfinite(ap) and np.isfinite(ad)) or max(ap, ad) < 1e-12:
+                break
+            if not (np.all(np.isfinite(dbeta)) and np.all(np.isfinite(dxs2))):
+                break
+            xs = xs + ap * dxs2
+            ss = ss - ap * dxs2
+            xp = xp + ap * dxp2
+            sp_ = sp_ - ap * dxp2
+            beta = beta + ad * dbeta
+            Ab = Ab + ad * Adb
+            zs = zs + ad * dzs2
+            ws = ws + ad * dws2
+            zp = zp + ad * dzp2
+            wp = wp + ad * dwp2
+            for arr in (xs, ss, xp, sp_, zs, ws, zp, wp):
+                np.maximum(arr, 1e-300, out=arr)
+        self.state = (xs, ss, zs, ws, xp, sp_, zp, wp, beta, Ab)
+        self.best = best
+        b, u, gap = best
+        return b, u, gap, n_iter
+
+
+# --------------------------------------------------------------------------
+# Full problem
+# --------------------------------------------------------------------------
+
+def _null_dual(data, b0):
+    """Dual point of the null model (intercept only, no unpenalised columns)."""
+    r = data.yk - b0
+    u = np.sign(r)
+    ties = r == 0
+    if data.fit_intercept and np.any(ties):
+        kappa = -float(data.qk[~ties] @ u[~ties]) / float(data.qk[ties].sum())
+        u[ties] = np.clip(kappa, -1.0, 1.0)
+    return u
+
+
+def _full_certificate(data, proj, coef, intercept, u):
+    """Honest (primal, gap, corr of the projected unscaled u) on the full problem."""
+    r = data.yk - data.matvec(coef) - intercept
+    primal = float(data.qk @ np.abs(r)) + float(data.pen @ np.abs(coef))
+    u = proj(u)
+    corr = data.rmatvec(data.qk * u)
+    pos = data.pen > 0
+    s = _dual_feasible(u, corr[pos], data.pen[pos])
+    dual = s * float(data.qk @ (data.yk * u))
+    return primal, max(primal - dual, 0.0), corr
+
+
+def _check_inputs(X, y, q, pen):
+    if sp.issparse(X):
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+    else:
+        X = np.asarray(X)
+        if X.dtype not in (np.float32, np.float64):
+            X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise ValueError("X must be 2-D.")
+    n, p = X.shape
+    y = np.asarray(y, dtype=np.float64).ravel()
+    q = np.asarray(q, dtype=np.float64).ravel()
+    pen = np.asarray(pen, dtype=np.float64).ravel()
+    if y.shape[0] != n or q.shape[0] != n:
+        raise ValueError("y and q must have one entry per sample.")
+    if pen.shape[0] != p:
+        raise ValueError("pen must have one entry per feature.")
+    if np.any(q < 0) or np.any(pen < 0):
+        raise ValueError("q and pen must be non-negative.")
+    return X, y, q, pen
+
+
+def solve_lad(X, y, q, pen, fit_intercept, *, coef_init=None, intercept_init=None,
+              tol=1e-8, max_iter=100):
+    """Solve the weighted LAD-Lasso exactly (to a certified duality gap).
+
+    ``min_{b, b0} sum_i q_i |y_i - x_i b - b0| + sum_j pen_j |b_j|``.
+
+    Parameters
+    ----------
+    X : ndarray (n, p), float32/float64, or scipy.sparse CSC matrix
+    y : ndarray (n,)
+    q : ndarray (n,), non-negative sample weights (normally summing to one)
+    pen : ndarray (p,), non-negative per-feature penalties (0: unpenalised)
+    fit_intercept : bool
+    coef_init, intercept_init : optional warm start (its support seeds the
+        working set and its residual the interior-point start).
+    tol : float
+        Converged when ``dual_gap <= tol * max(P0, tiny)``, ``P0`` the primal
+        objective of the zero model (``b = 0``, ``b0`` = weighted median).
+    max_iter : int
+        Interior-point iterations allowed per working-set sub-problem.
+
+    Returns
+    -------
+    coef : ndarray (p,), float64
+    intercept : float
+    dual_gap : float
+        Primal objective minus the dual objective of an explicitly feasible
+        dual point: a rigorous bound on the sub-optimality.
+    n_iter : int
+        Total number of interior-point iterations.
+    converged : bool
+    """
+    X, y, q, pen = _check_inputs(X, y, q, pen)
+    fit_intercept = bool(fit_intercept)
+    data = _Data(X, y, q, pen, fit_intercept)
+    n, p = data.n, data.p
+    coef = np.zeros(p)
+    if data.rows.size == 0:
+        return coef, 0.0, 0.0, 0, True
+    yk, qk = data.yk, data.qk
+    b0_null = _weighted_median(yk, qk) if fit_intercept else 0.0
+    p0 = float(qk @ np.abs(yk - b0_null))
+    tol_abs = tol * max(p0, np.finfo(np.float64).tiny)
+    if p0 == 0.0:
+        return coef, b0_null, 0.0, 0, True
+
+    usable = data.col_scale > 0
+    unpen = np.flatnonzero((pen == 0) & usable)
+    penal_usable = (pen > 0) & usable
+
+    # Equality constraints of the dual on the full problem.
+    E_cols = []
+    if fit_intercept:
+        E_cols.append(np.ones((yk.size, 1)))
+    if unpen.size:
+        E_cols.append(data.columns(unpen))
+    proj = _EqualityProjector(np.hstack(E_cols) if E_cols else None, qk)
+
+    # Scaling: b'_j = b_j s_j / ys, weights q * kappa (mean one), y / ys.
+    ys = p0
+    kappa = yk.size / float(qk.sum())
+    qn = qk * kappa
+    yt = yk / ys
+
+    # ---------------- initial working set ----------------------------
+    in_ws = np.zeros(p, dtype=bool)
+    in_ws[unpen] = True
+    beta_warm = None
+    corr_rank = None
+    best = None
+    if coef_init is not None:
+        coef_init = np.where(usable, np.asarray(coef_init, dtype=np.float64).ravel(), 0.0)
+        if coef_init.shape[0] != p:
+            raise ValueError("coef_init must have one entry per feature.")
+        supp = np.flatnonzero(coef_init)
+        in_ws[supp] = True
+        r_init = yk - data.matvec(coef_init)
+        if not fit_intercept:
+            b0_init = 0.0
+        elif intercept_init is None:
+            b0_init = _weighted_median(r_init, qk)
+        else:
+            b0_init = float(intercept_init)
+        if supp.size or unpen.size:
+            beta_warm = (coef_init, b0_init)
+            # rank the candidates with the sign vector of the warm residual
+            corr_rank = data.rmatvec(qk * np.sign(r_init - b0_init))
+    if corr_rank is None and unpen.size == 0:
+        # exact null model: weighted median (or zero) and its dual
+        u = _null_dual(data, b0_null)
+        _, gap, corr_rank = _full_certificate(data, proj, coef, b0_null, u)
+        best = (coef.copy(), b0_null, gap)
+        if gap <= tol_abs:
+            return coef, b0_null, float(gap), 0, True
+
+    n_iter = 0
+    tol_in = 0.1 * tol_abs
+    lp = None
+    for _outer in range(2 * p + 20):
+        # grow the working set with the worst violators of the current dual
+        grow = lp is None
+        if corr_rank is not None:
+            cand = np.flatnonzero(penal_usable & ~in_ws)
+            ratio = np.abs(corr_rank[cand]) / pen[cand]
+            n_viol = int(np.count_nonzero(ratio > 1.0))
+            n_ws = int(np.count_nonzero(in_ws & (pen > 0)))
+            if n_viol == 0:
+                if lp is not None:
+                    if lp_tol <= tol_in:
+                        # solved tightly, nothing to add: tighten further
+                        if tol_in < 1e-3 * tol_abs:
+                            break
+                        tol_in *= 0.01
+            else:
+                grow = True
+                if n_ws == 0 and _FIRST_ALL:
+                    # first growth: the violators of the null dual predict the
+                    # support size well; take them all (up to a cap)
+                    n_add = max(_WS_MIN, min(n_viol, _WS_FIRST_MAX))
+                else:
+                    # then at most double, by the worst violators first and the
+                    # near-violators next (they tend to violate once the
+                    # others are in)
+                    n_add = max(_WS_MIN, min(n_ws, 2 * n_viol))
+                if _DEBUG:
+                    print(f"  n_viol={n_viol} n_add={n_add}")
+                if n_add < cand.size:
+                    cand = cand[np.argpartition(-ratio, n_add - 1)[:n_add]]
+                in_ws[cand] = True
+        if grow:
+            ws = np.flatnonzero(in_ws)
+            scale = data.col_scale[ws]
+            A = data.columns(ws) / scale
+            pw = kappa * pen[ws] / scale
+            if fit_intercept:
+                A = np.asfortranarray(np.hstack([A, np.ones((yk.size, 1))]))
+                pw = np.append(pw, 0.0)
+            lp = _SubLP(A, qn, yt, pw)
+            beta0 = None
+            if beta_warm is not None:
+                cw, bw = beta_warm
+                beta0 = -np.concatenate([cw[ws] * scale / ys,
+                                         [bw / ys] if fit_intercept else []])
+            lp.start(beta0)
+            lp_iter = 0
+            # a new working set is first solved loosely: its dual only has to
+            # rank the features outside; it is refined once nothing is missing
+            lp_tol = max(tol_in, _LOOSE * p0)
+        else:
+            lp_tol = tol_in
+        # the scaled sub-problem's objective is the original one times kappa/ys
+        b_s, u, _, it = lp.run(lp_tol * kappa / ys, kappa, max_iter - lp_iter)
+        n_iter += it
+        lp_iter += it
+        if _DEBUG:
+            print(f"  round ws={ws.size} it={it} tol={lp_tol:.1e}")
+        coef = np.zeros(p)
+        coef[ws] = b_s[:ws.size] * ys / scale
+        b0 = float(b_s[-1] * ys) if fit_intercept else 0.0
+        _, gap, corr_rank = _full_certificate(data, proj, coef, b0, u)
+        if best is None or gap < best[2]:
+            best = (coef.copy(), b0, gap)
+        if gap <= tol_abs:
+            break
+        beta_warm = (coef, b0)
+        if lp_iter >= max_iter:
+            # the sub-problem hit max_iter: give up unless features are missing
+            cand = np.flatnonzero(penal_usable & ~in_ws)
+            if not np.any(np.abs(corr_rank[cand]) > pen[cand]):
+                break
+    coef, b0, gap = best
+    return coef, float(b0), float(gap), int(n_iter), bool(gap <= tol_abs)
+
+
+# --------------------------------------------------------------------------
+# alpha_max
+# --------------------------------------------------------------------------
+
+def lad_alpha_max(X, y, q, weights, fit_intercept):
+    """Smallest ``alpha`` such that ``pen = alpha * weights`` zeroes every
+    coefficient with ``weights_j > 0``.
+
+    The null model is the LAD fit on the intercept and the unpenalised
+    features; ``alpha_max = min_u max_{w_j > 0} |X_j^T Q u| / w_j`` over the
+    dual points ``u`` of that null fit (``u_i = sign(r_i)`` off the
+    interpolated samples, free in ``[-1, 1]`` on them subject to the dual
+    equality constraints), a small LP in the free entries.
+    """
+    X, y, q, w = _check_inputs(X, y, q, weights)
+    fit_intercept = bool(fit_intercept)
+    data = _Data(X, y, q, w, fit_intercept)
+    P = np.flatnonzero((w > 0) & (data.col_scale > 0))
+    if P.size == 0 or data.rows.size == 0:
+        return 0.0
+    yk, qk = data.yk, data.qk
+    U = np.flatnonzero((w == 0) & (data.col_scale > 0))
+    if U.size:
+        pen_null = np.full(data.p, np.inf)
+        pen_null[U] = 0.0
+        # null fit on U only (penalised columns dropped)
+        XU = X[:, U]
+        coefU, b0, _, _, _ = solve_lad(XU, y, q, np.zeros(U.size), fit_intercept,
+                                       tol=1e-12)
+        fit = data.columns(U) @ coefU + b0
+        r = yk - fit
+        scale = np.abs(yk) + np.abs(fit) + float(np.max(np.abs(yk)))
+        ties = np.abs(r) <= 1e-10 * scale
+    else:
+        b0 = _weighted_median(yk, qk) if fit_intercept else 0.0
+        r = yk - b0
+        ties = r == 0
+    u = np.where(ties, 0.0, np.sign(r))
+    corr = data.rmatvec(qk * u)[P]
+    wP = w[P]
+    Z = np.flatnonzero(ties)
+    if Z.size == 0:
+        return float(np.max(np.abs(corr) / wP))
+    # LP in (u_Z, t): min t  s.t. |corr + C u_Z| <= t w,  equality constraints
+    qZ = qk[Z]
+    rowsZ = data.rows[Z]
+    if data.sparse:
+        XZ = data.X[rowsZ][:, P].toarray()
+    else:
+        XZ = np.asarray(data.X[np.ix_(rowsZ, P)], dtype=np.float64)
+    C = (XZ * qZ[:, None]).T            # |P| x |Z|
+    nz = Z.size
+    A_ub = np.block([[C, -wP[:, None]], [-C, -wP[:, None]]])
+    b_ub = np.concatenate([-corr, corr])
+    eq_rows, eq_rhs = [], []
+    N = ~ties
+    if fit_intercept:
+        eq_rows.append(np.append(qZ, 0.0))
+        eq_rhs.append(-float(qk[N] @ u[N]))
+    if U.size:
+        XUk = data.columns(U)
+        for k in range(U.size):
+            eq_rows.append(np.append(qZ * XUk[Z, k], 0.0))
+            eq_rhs.append(-float((qk * XUk[:, k])[N] @ u[N]))
+    cost = np.zeros(nz + 1)
+    cost[-1] = 1.0
+    bounds = [(-1.0, 1.0)] * nz + [(0.0, None)]
+    res = linprog(cost, A_ub=A_ub, b_ub=b_ub,
+                  A_eq=np.array(eq_rows) if eq_rows else None,
+                  b_eq=np.array(eq_rhs) if eq_rows else None,
+                  bounds=bounds, method="highs")
+    if res.status != 0:
+        # should not happen (the null fit's own dual is feasible); fall back
+        return float(np.max(np.abs(corr) / wP))
+    uZ = res.x[:nz]
+    u[Z] = uZ
+    # exact value of the objective at the LP solution
+    return float(np.max(np.abs(corr + C @ uZ) / wP))
