@@ -18,10 +18,10 @@ certified by the duality gap of the square-root problem itself.
 When ``h(sigma) < sigma`` for every ``sigma`` the optimum interpolates the
 data (``r = 0``, possible when ``n_features >= n_samples`` and ``alpha`` is
 small) and ``sigma -> 0``: the solution is then the weighted basis pursuit
-``min sum_j pen_j |b_j| s.t. X b = y``, which we solve exactly as a LAD Lasso
-with a data weight large enough for the l1 exact-penalty property, and
-certify with the dual points of Lassos at decreasing ``sigma`` (their scaled
-residuals converge to a basis-pursuit dual solution).
+``min sum_j pen_j |b_j| s.t. X b = y``. When the search sees sigma shrink,
+it solves that linear program exactly (a LAD Lasso with a data weight large
+enough for the l1 exact-penalty property) and keeps it if a dual point
+certifies it.
 """
 
 import warnings
@@ -86,7 +86,7 @@ def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
     prev = None                   # (log sigma, g) of the previous evaluation
     n_epochs = 0
     converged = False
-    degenerate = False
+    tried_bp = False
     gap = np.inf
     factor = 0.25  # inner Lasso accuracy, relative to what the outer tol needs
     for _ in range(_MAX_ROOT_STEPS):
@@ -127,18 +127,17 @@ def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
         # Each step is a warm-started Lasso solve; long jumps to tiny sigma
         # would make it needlessly hard, so move at most a decade at a time.
         new = min(max(new, 0.1 * sigma), 10.0 * sigma)
-        if (lo == 0.0 and prev is not None and new < 1e-3 * scale
-                and abs(g - prev[1]) <= 1e-2 * abs(g)):
-            # h(sigma) / sigma is flat below 1 as sigma -> 0: the optimum
-            # has a zero residual.
-            degenerate = True
-            break
+        if lo == 0.0 and not tried_bp and new < 0.1 * scale and pen.any():
+            # The noise level keeps shrinking: the optimum may interpolate
+            # the data, where the search would only creep towards sigma = 0.
+            tried_bp = True
+            bp = _basis_pursuit(design, pen, projector)
+            if bp is not None and bp[1] <= tol * scale:
+                b, gap = bp
+                converged = True
+                break
         prev = (log_s, g)
         sigma = new
-    if degenerate:
-        b, gap, ep, converged = _interpolating_solution(
-            design, pen, b, sigma, tol, max(max_iter - n_epochs, 1), projector)
-        n_epochs += ep
     if warn and not converged:
         warnings.warn(
             f"Objective did not converge: duality gap {gap:.3e} > tol * scale "
@@ -148,35 +147,38 @@ def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
     return b, gap, n_epochs, converged
 
 
-def _interpolating_solution(design, pen, b, sigma, tol, max_iter, projector):
-    """Weighted basis pursuit (the zero-residual optimum), certified.
+def _basis_pursuit(design, pen, projector):
+    """Weighted basis pursuit, the zero-residual candidate optimum, certified.
 
     ``min M ||r||_{q,1} + sum_j pen_j |b_j|`` has the basis-pursuit solution
-    as soon as ``M`` exceeds the sup-norm of a basis-pursuit dual solution in
-    the ``q``-weighted l1 dual, which is at most ``1 / sqrt(min q)`` here
-    because the square-root dual keeps ``||theta||_q <= 1``.
+    once ``M`` exceeds the sup-norm of a basis-pursuit dual solution in the
+    ``q``-weighted l1 dual; a dual of the square-root problem has
+    ``||theta||_q <= 1`` hence ``|theta_i| <= 1 / sqrt(q_i)``, so ``M`` above
+    that bound is enough when the optimum interpolates. The certificate is the
+    minimum-norm ``theta`` with ``X_S^T Q theta = pen_S sign(b_S)`` on the
+    support ``S``, scaled into the dual feasible set.
+
+    Returns ``(coef, gap)``, or ``None`` when the data cannot be interpolated.
     """
     q = design.q
     big = 10.0 / np.sqrt(q[q > 0].min())
     y_raw = design.y + design.y_mean
     coef, intercept, _, _, _ = solve_lad(design.X_input, y_raw, q, pen / big, design.center,
                                          tol=1e-12, max_iter=200)
-    r_bp = y_raw - np.asarray(design.X_input @ coef).ravel() - intercept
-    primal = _qnorm(q, r_bp) + float(pen @ np.abs(coef))
+    r = y_raw - np.asarray(design.X_input @ coef).ravel() - intercept
     scale = _qnorm(q, design.y)
-    n_epochs = 0
-    gap = np.inf
-    while True:
-        r, shift = design.residual(b)
-        r_true = r + shift[0]
-        _, lasso_gap = sqrt_lasso_dual_gap(design, r_true, design.corr(r_true), b, pen, projector)
-        dual = _qnorm(q, r_true) + float(pen @ np.abs(b)) - lasso_gap
-        gap = max(primal - dual, 0.0)
-        if gap <= tol * scale or n_epochs >= max_iter or sigma < 1e-14 * scale:
-            break
-        sigma *= 0.1
-        b, _, ep, _ = solve_lasso(design, sigma * pen, coef_init=b, tol=1e-12,
-                                  max_iter=max_iter - n_epochs, projector=projector,
-                                  warn=False)
-        n_epochs += ep
-    return coef, gap, n_epochs, gap <= tol * scale
+    if _qnorm(q, r) > 1e-9 * scale:
+        return None
+    support = np.flatnonzero((coef != 0) | (pen == 0))
+    XS = design.columns(support)
+    gram = XS.T @ (q[:, None] * XS)
+    z = np.linalg.lstsq(gram, pen[support] * np.sign(coef[support]), rcond=None)[0]
+    theta = XS @ z
+    corr = design.corr(theta)
+    theta, corr = projector(theta, corr)
+    mask = pen > 0
+    norm = _qnorm(q, theta)
+    ratio = max(1.0, norm, float(np.max(np.abs(corr[mask]) / pen[mask])) if mask.any() else 1.0)
+    dual = float(q @ (design.y * theta)) / ratio
+    primal = _qnorm(q, r) + float(pen @ np.abs(coef))
+    return coef, max(primal - dual, 0.0)
