@@ -16,6 +16,15 @@ import scipy.sparse as sp
 _DUMMY_INT = np.empty(0, dtype=np.int32)
 
 
+def vdot(a, b):
+    """Dot product of two vectors without BLAS.
+
+    OpenBLAS threads ``ddot`` above 10,000 entries, which costs milliseconds
+    of thread wake-up on a busy machine for microseconds of work.
+    """
+    return float(np.einsum("i,i->", a, b))
+
+
 class LinearDesign:
     """Centred, weighted view of ``(X, y)`` shared by the solvers.
 
@@ -34,7 +43,9 @@ class LinearDesign:
         self.dtype = X.dtype
         self.X_input = X
         if self.sparse:
-            self.X = np.empty((0, 0), dtype=X.dtype, order="F")
+            # A (2, 2) Fortran placeholder: an empty or 1x1 array would be
+            # typed C-contiguous by numba and compile a second specialisation.
+            self.X = np.empty((2, 2), dtype=X.dtype, order="F")
             self.data, self.indices, self.indptr = X.data, X.indices, X.indptr
             self._Xsp = X
         else:
@@ -72,8 +83,17 @@ class LinearDesign:
 
     def corr(self, r):
         """``X_c^T (q * r)``: minus the gradient of the Lasso data term."""
+        if self.sparse:
+            from ._kernels import sparse_corr
+
+            out = np.empty(self.n_features)
+            sparse_corr(self.data, self.indices, self.indptr, self.X_mean, self.q,
+                        self.uniform, r, 0.0, out)
+            # The kernel assumes sum_i q_i r_i = 0 (true of centred residuals).
+            return out - self.X_mean * vdot(self.q, r)
         qr = self.q * r
-        return self.rmatvec_raw(qr) - self.X_mean * qr.sum()
+        return self.X.T @ qr - self.X_mean * qr.sum()
+
 
     def matvec(self, b):
         """``X_c b`` for the centred ``X``."""

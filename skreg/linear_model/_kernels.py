@@ -157,23 +157,98 @@ def _ws_violation(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift
 def _anderson(last):
     """Anderson extrapolation of the iterates stored as rows of ``last``.
 
+    Solves the tiny ``K x K`` system ``(U U^T) z = 1`` (``U``: successive
+    differences) by Gaussian elimination written out here: numba's
+    ``np.linalg`` would add seconds of compilation for a 5 x 5 solve.
     Returns the extrapolated point and a flag telling whether it is usable.
     """
     K = last.shape[0] - 1
-    U = last[1:] - last[:-1]
-    C = U @ U.T
-    reg = 1e-10 * max(np.trace(C), 1e-300)
-    for k in range(K):
-        C[k, k] += reg
-    z = np.linalg.solve(C, np.ones(K))
+    m = last.shape[1]
+    C = np.zeros((K, K + 1))  # augmented [U U^T | 1]
+    for a in range(K):
+        for c in range(a, K):
+            acc = 0.0
+            for j in range(m):
+                acc += (last[a + 1, j] - last[a, j]) * (last[c + 1, j] - last[c, j])
+            C[a, c] = acc
+            C[c, a] = acc
+        C[a, K] = 1.0
+    trace = 0.0
+    for a in range(K):
+        trace += C[a, a]
+    for a in range(K):
+        C[a, a] += 1e-10 * max(trace, 1e-300)
+    for col in range(K):
+        piv = col
+        for row in range(col + 1, K):
+            if abs(C[row, col]) > abs(C[piv, col]):
+                piv = row
+        if C[piv, col] == 0.0:
+            return np.zeros(m), False
+        if piv != col:
+            for c in range(K + 1):
+                C[col, c], C[piv, c] = C[piv, c], C[col, c]
+        for row in range(col + 1, K):
+            f = C[row, col] / C[col, col]
+            for c in range(col, K + 1):
+                C[row, c] -= f * C[col, c]
+    z = np.zeros(K)
+    for row in range(K - 1, -1, -1):
+        acc = C[row, K]
+        for c in range(row + 1, K):
+            acc -= C[row, c] * z[c]
+        z[row] = acc / C[row, row]
     sz = z.sum()
-    out = np.zeros(last.shape[1])
+    out = np.zeros(m)
     if sz == 0.0 or not np.isfinite(sz):
         return out, False
-    c = z / sz
     for k in range(K):
-        out += c[k] * last[k + 1]
+        ck = z[k] / sz
+        for j in range(m):
+            out[j] += ck * last[k + 1, j]
     return out, bool(np.all(np.isfinite(out)))
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def sparse_corr(data, indices, indptr, X_mean, q, uniform, r, shift, out):
+    """``out_j = sum_i q_i (X_ij - m_j) (r_i + shift)`` for every CSC column."""
+    dummy = np.empty((2, 2), dtype=data.dtype).T
+    for j in range(out.shape[0]):
+        out[j] = _corr(dummy, data, indices, indptr, True, X_mean, q, uniform, r, shift, j)
+
+
+@njit(cache=True, nogil=True)
+def kkt_scan(corr, b, pen, lips, positive, viol):
+    """Optimality violations of every feature, written into ``viol``.
+
+    Returns ``(max violation, max_j |corr_j| / pen_j over pen_j > 0,
+    sum_j pen_j |b_j|)``: what the working-set choice and the duality gap
+    need, in one pass without temporaries.
+    """
+    worst = 0.0
+    ratio = 0.0
+    pen_sum = 0.0
+    for j in range(corr.shape[0]):
+        c = corr[j]
+        bj = b[j]
+        pj = pen[j]
+        if lips[j] == 0.0:
+            v = 0.0
+        elif bj > 0.0:
+            v = abs(c - pj)
+        elif bj < 0.0:
+            v = abs(c + pj)
+        elif positive:
+            v = max(c - pj, 0.0)
+        else:
+            v = max(abs(c) - pj, 0.0)
+        viol[j] = v
+        worst = max(worst, v)
+        if pj > 0.0:
+            a = max(c, 0.0) if positive else abs(c)
+            ratio = max(ratio, a / pj)
+            pen_sum += pj * abs(bj)
+    return worst, ratio, pen_sum
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
@@ -195,6 +270,7 @@ def lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
     b_try = b.copy()
     epoch = 0
     while epoch < max_epochs:
+        moved = False
         for jj in range(n_ws):
             j = ws[jj]
             L = lips[j]
@@ -206,7 +282,10 @@ def lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
             if new != old:
                 _update_residual(X, data, indices, indptr, sparse, X_mean, r, shift, j, new - old)
                 b[j] = new
+                moved = True
         epoch += 1
+        if not moved:
+            break  # an exact fixed point: more epochs cannot change anything
 
         if K > 0:
             slot = (epoch - 1) % (K + 1)

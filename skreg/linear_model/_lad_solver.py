@@ -40,6 +40,7 @@ import scipy.sparse as sp
 from scipy import linalg
 from scipy.linalg.blas import dsyrk
 from scipy.optimize import linprog
+from scipy.sparse.linalg import splu
 
 _STEP = 0.99995
 _WS_MIN = 10
@@ -47,7 +48,10 @@ _WS_FIRST_MAX = 500
 _FIRST_ALL = True
 _LOOSE = 1e-4
 _BLOCK = 256
+_SPARSE_WS = 0.1
+_DENSE_FILL = 0.25
 _DEBUG = False
+_FLOPS = 0
 _POLISH_REL = 1e-3
 
 
@@ -113,6 +117,25 @@ class _Data:
         else:
             cols = self.X[np.ix_(self.rows, idx)]
         return np.asfortranarray(cols, dtype=np.float64)
+
+    def ws_matrix(self, idx, scale, intercept):
+        """Scaled working-set matrix ``[X_ws / scale, 1]`` on the kept rows:
+        scipy CSC when ``X`` is sparse and the block is sparse enough, else a
+        dense Fortran array."""
+        m = self.rows.size
+        if self.sparse:
+            Xw = self.X[:, np.asarray(idx, dtype=np.intp)]
+            if Xw.nnz <= _SPARSE_WS * m * max(len(idx), 1):
+                if not self.all_rows:
+                    Xw = Xw.tocsr()[self.rows]
+                Xw = sp.csc_matrix(Xw, dtype=np.float64) @ sp.diags(1.0 / scale)
+                if intercept:
+                    Xw = sp.hstack([Xw, np.ones((m, 1))], format="csc")
+                return sp.csc_matrix(Xw)
+        A = self.columns(idx) / scale
+        if intercept:
+            A = np.hstack([A, np.ones((m, 1))])
+        return np.asfortranarray(A)
 
     def rmatvec(self, v_k):
         """``X^T v`` for ``v`` given on the kept rows (zero elsewhere), float64."""
@@ -206,12 +229,18 @@ class _SubLP:
         self.pwP = pw[self.P]
         self.q2 = q * q
         self.c = -q * y
+        self.sparse = sp.issparse(A)
+        if self.sparse:
+            self.A = A = sp.csc_matrix(A)
+            self.Acsr = A.tocsr()
+        self.buf = None
         self.Atq = A.T @ q
         self.eq = np.flatnonzero(pw == 0)
         if self.eq.size:
             # projection onto {u : A_eq^T Q u = 0}, expressed on A^T Q u
-            self.E = np.asfortranarray(A[:, self.eq])
-            self.AtQE = A.T @ (q[:, None] * self.E)
+            E = A[:, self.eq]
+            self.E = E.toarray() if self.sparse else np.asfortranarray(E)
+            self.AtQE = np.asarray(A.T @ (q[:, None] * self.E))
             G = self.AtQE[self.eq]
             G = 0.5 * (G + G.T)
             evals, evecs = np.linalg.eigh(G)
@@ -232,26 +261,66 @@ class _SubLP:
         dual = s * float(self.q @ (self.y * u))
         return primal, primal - dual, u
 
-    def normal_matrix(self, d_s, d_p, buf):
-        """Cholesky of ``A^T diag(d_s) A + diag_P(d_p)`` (safeguarded)."""
-        np.multiply(self.A, np.sqrt(d_s)[:, None], out=buf)
-        M = dsyrk(1.0, buf, trans=1, lower=0)
+    def normal_matrix(self, d_s, d_p):
+        """Factor ``A^T diag(d_s) A + diag_P(d_p)``; returns a solve function.
+
+        A tiny ridge (relative ``1e-13``, grown if needed) keeps the factorisation
+        defined when columns are collinear (e.g. duplicated unpenalised ones).
+        """
+        global _FLOPS
+        K = self.K
+        if self.sparse:
+            M = (self.A.T @ (sp.diags(d_s) @ self.A)).tocsc()
+            dvec = np.zeros(K)
+            dvec[self.P] = d_p
+            M = M + sp.diags(dvec)
+            if M.nnz > _DENSE_FILL * K * K:
+                return self._dense_factor(M.toarray())
+            _FLOPS += M.nnz * 10
+            return self._sparse_factor(M)
+        _FLOPS += self.n * self.K ** 2
+        if self.buf is None:
+            self.buf = np.empty_like(self.A, order="F")
+        np.multiply(self.A, np.sqrt(d_s)[:, None], out=self.buf)
+        M = dsyrk(1.0, self.buf, trans=1, lower=0)
         M[self.P, self.P] += d_p
-        dmax = float(np.max(np.diagonal(M)))
+        return self._dense_factor(M)
+
+    def _dense_factor(self, M):
+        diag = np.diag_indices_from(M)
+        dmax = float(np.max(M[diag]))
         if not np.isfinite(dmax) or dmax <= 0:
             dmax = 1.0
         ridge = 1e-13 * dmax
-        diag = np.diag_indices_from(M)
         for _ in range(5):
             Mr = M.copy()
             Mr[diag] += ridge + 1e-300
             try:
-                return linalg.cho_factor(Mr, lower=False, overwrite_a=True,
-                                         check_finite=False)
+                c = linalg.cho_factor(Mr, lower=False, overwrite_a=True,
+                                      check_finite=False)
+                break
             except (linalg.LinAlgError, ValueError):
                 ridge *= 1e3
-        # hopeless (non-finite entries): a harmless diagonal system
-        return linalg.cho_factor(np.eye(self.K) * dmax, lower=False)
+        else:
+            # hopeless (non-finite entries): a harmless diagonal system
+            c = linalg.cho_factor(np.eye(self.K) * dmax, lower=False)
+        return lambda rhs: linalg.cho_solve(c, rhs, check_finite=False)
+
+    def _sparse_factor(self, M):
+        diag = M.diagonal()
+        dmax = float(np.max(diag)) if diag.size else 1.0
+        if not np.isfinite(dmax) or dmax <= 0:
+            dmax = 1.0
+        ridge = 1e-13 * dmax
+        for _ in range(5):
+            Mr = (M + sp.identity(self.K, format="csc") * (ridge + 1e-300)).tocsc()
+            try:
+                lu = splu(Mr, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                          options={"SymmetricMode": True})
+                return lu.solve
+            except RuntimeError:
+                ridge *= 1e3
+        return self._dense_factor(M.toarray())
 
     # ------------------------------------------------------------------
     def polish(self, xs, ss, zs, ws, xp, sp_, zp, wp):
@@ -271,18 +340,28 @@ class _SubLP:
         S = np.setdiff1d(np.arange(K), zero_cols)
         if S.size != Z.size or S.size == 0:
             return None
-        AZS = A[np.ix_(Z, S)]
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", linalg.LinAlgWarning)
-                lu = linalg.lu_factor(AZS, check_finite=False)
-        except (linalg.LinAlgError, ValueError):
-            return None
-        dU = np.abs(np.diagonal(lu[0]))
-        if not np.all(np.isfinite(dU)) or dU.min() <= 1e-13 * max(dU.max(), tiny):
-            return None
+        if self.sparse:
+            try:
+                lu = splu(self.Acsr[Z][:, S].tocsc(), permc_spec="COLAMD")
+            except RuntimeError:
+                return None
+            solve = lu.solve
+            solve_t = lambda v: lu.solve(v, trans="T")  # noqa: E731
+        else:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", linalg.LinAlgWarning)
+                    lu = linalg.lu_factor(A[np.ix_(Z, S)], check_finite=False)
+            except (linalg.LinAlgError, ValueError):
+                return None
+            dU = np.abs(np.diagonal(lu[0]))
+            if not np.all(np.isfinite(dU)) or dU.min() <= 1e-13 * max(dU.max(), tiny):
+                return None
+            solve = lambda v: linalg.lu_solve(lu, v, check_finite=False)  # noqa: E731
+            solve_t = lambda v: linalg.lu_solve(lu, v, trans=1,  # noqa: E731
+                                                check_finite=False)
         b = np.zeros(K)
-        b[S] = linalg.lu_solve(lu, self.y[Z], check_finite=False)
+        b[S] = solve(self.y[Z])
         if not np.all(np.isfinite(b)):
             return None
         r = self.y - A @ b
@@ -298,11 +377,12 @@ class _SubLP:
         v[self.P] = self.pwP * vP
         corr = A.T @ (q * u)
         rhs = -corr[S] - v[S]
-        uZ = linalg.lu_solve(lu, rhs, trans=1, check_finite=False) / q[Z]
+        uZ = solve_t(rhs) / q[Z]
         if not np.all(np.isfinite(uZ)):
             return None
         u[Z] = uZ
-        corr += A[Z].T @ (q[Z] * uZ)
+        AZ = self.Acsr[Z] if self.sparse else A[Z]
+        corr += AZ.T @ (q[Z] * uZ)
         return r, b, u, corr
 
     # ------------------------------------------------------------------
@@ -315,11 +395,9 @@ class _SubLP:
         self.best = (np.zeros(K), None, np.inf)
         if K == 0:
             return
-        self.buf = np.empty_like(A, order="F")
         if beta0 is None:
-            chol = self.normal_matrix(self.q2, pwP ** 2, self.buf)
-            beta = linalg.cho_solve(chol, -(A.T @ (self.q2 * self.y)),
-                                    check_finite=False)
+            solve = self.normal_matrix(self.q2, pwP ** 2)
+            beta = solve(-(A.T @ (self.q2 * self.y)))
         else:
             beta = np.array(beta0, dtype=np.float64)
         Ab = A @ beta
@@ -350,7 +428,6 @@ class _SubLP:
             return np.zeros(0), u, gap, 0
         if self.best[2] <= tol_abs:
             return (*self.best, 0)
-        buf = self.buf
         xs, ss, zs, ws, xp, sp_, zp, wp, beta, Ab = self.state
         g = 0.5 * self.Atq
         g[P] += 0.5 * pwP
@@ -391,14 +468,14 @@ class _SubLP:
             mu = (xs @ zs + ss @ ws + xp @ zp + sp_ @ wp) / m_tot
             ths = 1.0 / (zs / xs + ws / ss)
             thp = 1.0 / (zp / xp + wp / sp_)
-            chol = self.normal_matrix(self.q2 * ths, pwP ** 2 * thp, buf)
+            solve = self.normal_matrix(self.q2 * ths, pwP ** 2 * thp)
 
             def direction(rxz_s, rsw_s, rxz_p, rsw_p):
                 rho_s = rds - rxz_s / xs + rsw_s / ss
                 rho_p = rdp - rxz_p / xp + rsw_p / sp_
                 rhs = rp + A.T @ (q * ths * rho_s)
                 rhs[P] += pwP * thp * rho_p
-                dbeta = linalg.cho_solve(chol, rhs, check_finite=False)
+                dbeta = solve(rhs)
                 Adb = A @ dbeta
                 dxs = ths * (q * Adb - rho_s)
                 dxp = thp * (pwP * dbeta[P] - rho_p)
@@ -633,10 +710,9 @@ def solve_lad(X, y, q, pen, fit_intercept, *, coef_init=None, intercept_init=Non
         if grow:
             ws = np.flatnonzero(in_ws)
             scale = data.col_scale[ws]
-            A = data.columns(ws) / scale
+            A = data.ws_matrix(ws, scale, fit_intercept)
             pw = kappa * pen[ws] / scale
             if fit_intercept:
-                A = np.asfortranarray(np.hstack([A, np.ones((yk.size, 1))]))
                 pw = np.append(pw, 0.0)
             lp = _SubLP(A, qn, yt, pw)
             beta0 = None

@@ -17,6 +17,7 @@ class LassoProblem:
         self.positive = positive
         self.n_features = X.shape[1]
         self._projectors = {}
+        self._state = {}  # residual and correlations of the last solution
 
     def _projector(self, pen):
         key = (pen == 0).tobytes()
@@ -32,7 +33,8 @@ class LassoProblem:
         pen = alpha * self.weights
         coef, gap, n_iter, converged = solve_lasso(
             self.design, pen, positive=self.positive, coef_init=coef_init,
-            tol=tol, max_iter=max_iter, projector=self._projector(pen), warn=warn)
+            tol=tol, max_iter=max_iter, projector=self._projector(pen), warn=warn,
+            state=self._state)
         return FitResult(coef, self.design.intercept(coef), gap, n_iter, converged)
 
 

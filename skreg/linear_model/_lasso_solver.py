@@ -17,6 +17,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._design import vdot
+
 _ANDERSON_K = 5
 _WS_START = 10
 
@@ -46,44 +48,37 @@ class _UnpenalisedProjector:
         return r - self.XU @ z, corr - self.cross @ z
 
 
-def lasso_primal(design, r_true, b, pen):
-    return 0.5 * float(design.q @ (r_true * r_true)) + float(pen @ np.abs(b))
+def _dual_value(design, theta, ratio):
+    """Lasso dual objective at ``theta`` scaled into the feasible set."""
+    y, q = design.y, design.q
+    diff = y - (theta if ratio <= 1.0 else theta / ratio)
+    return 0.5 * (vdot(q, y * y) - vdot(q, diff * diff))
 
 
 def lasso_dual_gap(design, r_true, corr, b, pen, positive, projector):
     """Primal value and duality gap at ``b`` (``r_true``: its centred residual)."""
-    primal = lasso_primal(design, r_true, b, pen)
+    primal = 0.5 * vdot(design.q, r_true * r_true) + vdot(pen, np.abs(b))
     theta, c = projector(r_true, corr)
     mask = pen > 0
     viol = np.maximum(c[mask], 0.0) if positive else np.abs(c[mask])
-    ratio = np.max(viol / pen[mask]) if viol.size else 0.0
-    scale = 1.0 if ratio <= 1.0 else 1.0 / ratio
-    y = design.y
-    dual = 0.5 * float(design.q @ (y * y)) - 0.5 * float(
-        design.q @ np.square(y - scale * theta))
-    return primal, max(primal - dual, 0.0)
-
-
-def kkt_violation(corr, b, pen, positive):
-    """Distance of each correlation to the subdifferential of ``pen_j |b_j|``."""
-    viol = np.where(b > 0, np.abs(corr - pen), np.abs(corr + pen))
-    if positive:
-        zero_viol = np.maximum(corr - pen, 0.0)
-    else:
-        zero_viol = np.maximum(np.abs(corr) - pen, 0.0)
-    return np.where(b == 0, zero_viol, viol)
+    ratio = float(np.max(viol / pen[mask])) if viol.size else 0.0
+    return primal, max(primal - _dual_value(design, theta, ratio), 0.0)
 
 
 def solve_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-4,
-                max_iter=1000, projector=None, warn=True, kkt_tol=np.inf):
+                max_iter=1000, projector=None, warn=True, kkt_tol=np.inf, state=None):
     """Minimise the weighted Lasso on ``design``.
 
     Returns ``(coef, dual_gap, n_epochs, converged)``; the gap is absolute and
     the stopping rule is ``gap <= tol * (1/2) sum_i q_i y_i^2``, together with
     ``max_j violation_j <= kkt_tol`` (a first-order accuracy on the
     coefficients, which a small objective gap only gives to its square root).
+
+    ``state``, a dict, carries the residual and correlations of ``coef_init``
+    in (when they match it) and those of the solution out, so that a path
+    does not recompute ``X^T r`` for the same coefficients at each alpha.
     """
-    from ._kernels import lasso_cd_ws  # numba is imported on first use
+    from ._kernels import kkt_scan, lasso_cd_ws  # numba is imported on first use
 
     p = design.n_features
     b = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64)
@@ -91,8 +86,12 @@ def solve_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-4,
         np.maximum(b, 0.0, out=b)
     if projector is None:
         projector = _UnpenalisedProjector(design, pen)
-    scale = 0.5 * float(design.q @ (design.y * design.y))
-    r, shift = design.residual(b)
+    scale = 0.5 * vdot(design.q, design.y * design.y)
+    corr = None
+    if state and np.array_equal(state.get("coef"), b):
+        r, shift, corr = state["r"].copy(), state["shift"].copy(), state["corr"]
+    else:
+        r, shift = design.residual(b)
     lips = design.lipschitz
     always = (pen == 0) & (lips > 0)
     n_epochs = 0
@@ -100,14 +99,19 @@ def solve_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-4,
     converged = False
     gap = np.inf
     ws = None
+    viol = np.empty(p)
     args = design.kernel_args()
     while True:
         r_true = r + shift[0]
-        corr = design.corr(r_true)
-        _, gap = lasso_dual_gap(design, r_true, corr, b, pen, positive, projector)
-        viol = kkt_violation(corr, b, pen, positive)
-        viol[lips == 0] = 0.0
-        if gap <= tol * scale and viol.max() <= kkt_tol:
+        if corr is None:
+            corr = design.corr(r_true)
+        worst, ratio, pen_sum = kkt_scan(corr, b, pen, lips, positive, viol)
+        primal = 0.5 * vdot(design.q, r_true * r_true) + pen_sum
+        if projector.idx.size:
+            _, gap = lasso_dual_gap(design, r_true, corr, b, pen, positive, projector)
+        else:
+            gap = max(primal - _dual_value(design, r_true, ratio), 0.0)
+        if gap <= tol * scale and worst <= kkt_tol:
             converged = True
             break
         if n_epochs >= max_iter:
@@ -118,19 +122,23 @@ def solve_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-4,
         # full-gradient passes while the support grows), never shrink it.
         grow = 2 * ws_size if 2 * n_keep >= ws_size else ws_size
         ws_size = min(p, max(grow, 2 * n_keep))
-        score = np.where(keep, np.inf, viol)
         if ws_size < p:
-            new_ws = np.argpartition(-score, ws_size - 1)[:ws_size]
+            score = np.where(keep, np.inf, viol)
+            new_ws = np.sort(np.argpartition(-score, ws_size - 1)[:ws_size]).astype(np.int64)
         else:
-            new_ws = np.arange(p)
-        new_ws = np.sort(new_ws).astype(np.int64)
-        tol_in = 0.3 * float(viol.max())
+            new_ws = np.arange(p, dtype=np.int64)
+        tol_in = 0.3 * worst
         if ws is not None and np.array_equal(ws, new_ws):
             # Same working set as last time: only accuracy is missing.
             tol_in *= 0.03
+        # Below this, rounding in the correlations dominates the violations.
+        tol_in = max(tol_in, 1e-13 * max(float(pen.max()), float(np.abs(corr).max())))
         ws = new_ws
         n_epochs += lasso_cd_ws(*args, design.y, r, shift, b, ws, lips, pen,
                                 positive, max_iter - n_epochs, tol_in, _ANDERSON_K)
+        corr = None
+    if state is not None:
+        state.update(coef=b.copy(), r=r, shift=shift, corr=corr)
     if warn and not converged:
         warnings.warn(
             f"Objective did not converge: duality gap {gap:.3e} > tol * scale "
