@@ -8,7 +8,6 @@ held-out loss. Folds run in threads (the numba kernels release the GIL).
 """
 
 import numpy as np
-from joblib import Parallel, delayed
 
 from ..utils._validation import check_bool, check_feature_weights, check_max_iter, check_tol
 from ._base import PenalisedLinearRegressor, validate_fit_data
@@ -63,7 +62,9 @@ class PathCV(PenalisedLinearRegressor):
         options = self._problem_options()
         problem = self._problem(X, y, q, weights, self.fit_intercept, **options)
         grid = alpha_grid(problem.alpha_max(), self.alphas, self.eps)
-        from sklearn.model_selection import check_cv  # heavy; only needed here
+        # Imported here: both are heavy and only needed by the CV estimators.
+        from joblib import Parallel, delayed
+        from sklearn.model_selection import check_cv
 
         folds = list(check_cv(self.cv).split(X, y))
         losses = Parallel(n_jobs=self.n_jobs, prefer="threads")(
