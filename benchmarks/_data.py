@@ -1,0 +1,88 @@
+"""Synthetic data sets shared by the benchmark scripts.
+
+Both data sets have a 20-sparse true coefficient vector (support drawn at
+random, standard-normal values) and Gaussian noise scaled so that the
+signal-to-noise ratio ``||X beta|| / ||noise||`` is ``snr`` (5 by default).
+Everything is drawn from a fixed seed, so every script and every run sees the
+same data.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+SEED = 0
+
+
+def _response(X, rng, n_nonzero, snr):
+    p = X.shape[1]
+    beta = np.zeros(p)
+    support = rng.choice(p, size=n_nonzero, replace=False)
+    beta[support] = rng.standard_normal(n_nonzero)
+    signal = np.asarray(X @ beta).ravel()
+    noise = rng.standard_normal(X.shape[0])
+    noise *= np.linalg.norm(signal) / (snr * np.linalg.norm(noise))
+    return signal + noise, beta
+
+
+def correlated(n_samples=1000, n_features=5000, rho=0.6, n_nonzero=20, snr=5.0,
+               seed=SEED):
+    """Dense Gaussian design with AR(1) column correlation ``rho^|j-k|``.
+
+    Columns are built by the recursion
+    ``x_j = rho x_{j-1} + sqrt(1 - rho^2) z_j`` (unit variance, ``corr(x_j, x_k)
+    = rho^|j-k|``). ``X`` is returned in Fortran order (what every solver
+    here wants, so no solver pays for a copy).
+    """
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n_samples, n_features))
+    X = np.empty((n_samples, n_features), order="F")
+    X[:, 0] = Z[:, 0]
+    c = np.sqrt(1.0 - rho * rho)
+    for j in range(1, n_features):
+        np.multiply(X[:, j - 1], rho, out=X[:, j])
+        X[:, j] += c * Z[:, j]
+    y, beta = _response(X, rng, n_nonzero, snr)
+    return X, y, beta
+
+
+def sparse(n_samples=5000, n_features=20000, density=1e-3, n_nonzero=20, snr=5.0,
+           seed=SEED):
+    """scipy.sparse CSC design with standard-normal non-zeros at ``density``.
+
+    Some columns are empty (about ``exp(-n * density)`` of them), which the
+    solvers must cope with.
+    """
+    rng = np.random.default_rng(seed)
+    X = sp.random(n_samples, n_features, density=density, format="csc",
+                  random_state=rng, data_rvs=rng.standard_normal)
+    X.sort_indices()
+    # Put the truth on non-empty columns so the signal is never zero.
+    nonempty = np.flatnonzero(np.diff(X.indptr) > 0)
+    beta = np.zeros(n_features)
+    support = rng.choice(nonempty, size=n_nonzero, replace=False)
+    beta[support] = rng.standard_normal(n_nonzero)
+    signal = X @ beta
+    noise = rng.standard_normal(n_samples)
+    noise *= np.linalg.norm(signal) / (snr * np.linalg.norm(noise))
+    return X, signal + noise, beta
+
+
+DATASETS = {"correlated": correlated, "sparse": sparse}
+
+# Smaller versions for smoke runs (``--quick``).
+QUICK = {
+    "correlated": dict(n_samples=200, n_features=1000),
+    "sparse": dict(n_samples=1000, n_features=4000, density=5e-3),
+}
+
+
+def load(name, quick=False):
+    """``(X, y, beta)`` of the named data set (smaller with ``quick``)."""
+    kwargs = QUICK[name] if quick else {}
+    return DATASETS[name](**kwargs)
+
+
+def alpha_max(X, y):
+    """``||X^T (y - mean(y))||_inf / n``: the smallest alpha with an all-zero Lasso."""
+    yc = y - y.mean()
+    return float(np.max(np.abs(X.T @ yc))) / X.shape[0]
