@@ -160,7 +160,8 @@ def _anderson(last):
     Solves the tiny ``K x K`` system ``(U U^T) z = 1`` (``U``: successive
     differences) by Gaussian elimination written out here: numba's
     ``np.linalg`` would add seconds of compilation for a 5 x 5 solve.
-    Returns the extrapolated point and a flag telling whether it is usable.
+    Returns the weights ``c`` (summing to one) of the extrapolated point
+    ``sum_k c_k last[k + 1]`` and a flag telling whether they are usable.
     """
     K = last.shape[0] - 1
     m = last.shape[1]
@@ -184,7 +185,7 @@ def _anderson(last):
             if abs(C[row, col]) > abs(C[piv, col]):
                 piv = row
         if C[piv, col] == 0.0:
-            return np.zeros(m), False
+            return np.zeros(K), False
         if piv != col:
             for c in range(K + 1):
                 C[col, c], C[piv, c] = C[piv, c], C[col, c]
@@ -199,14 +200,10 @@ def _anderson(last):
             acc -= C[row, c] * z[c]
         z[row] = acc / C[row, row]
     sz = z.sum()
-    out = np.zeros(m)
     if sz == 0.0 or not np.isfinite(sz):
-        return out, False
-    for k in range(K):
-        ck = z[k] / sz
-        for j in range(m):
-            out[j] += ck * last[k + 1, j]
-    return out, bool(np.all(np.isfinite(out)))
+        return z, False
+    z /= sz
+    return z, bool(np.all(np.isfinite(z)))
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
@@ -265,6 +262,8 @@ def lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
     """
     n_ws = ws.shape[0]
     last = np.zeros((K + 1, n_ws))
+    last_r = np.zeros((K + 1, r.shape[0]))
+    last_shift = np.zeros(K + 1)
     r_try = np.empty_like(r)
     shift_try = np.zeros(1)
     b_try = b.copy()
@@ -291,23 +290,37 @@ def lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
             slot = (epoch - 1) % (K + 1)
             for jj in range(n_ws):
                 last[slot, jj] = b[ws[jj]]
+            # The residual is affine in the coefficients, so the residual of
+            # the extrapolated point is the same combination of the stored
+            # residuals: no pass over the columns is needed.
+            last_r[slot] = r
+            last_shift[slot] = shift[0]
             if slot != K:
                 continue
-            extrap, ok = _anderson(last)
-            if ok and positive:
-                ok = bool(np.all(extrap >= 0.0))
+            weights, ok = _anderson(last)
             if ok:
+                b_try[:] = b
                 for jj in range(n_ws):
-                    b_try[ws[jj]] = extrap[jj]
-                residual_from_coef(X, data, indices, indptr, sparse, X_mean, q, uniform,
-                                   y, b_try, r_try, shift_try)
+                    acc = 0.0
+                    for k in range(K):
+                        acc += weights[k] * last[k + 1, jj]
+                    b_try[ws[jj]] = acc
+                if positive:
+                    for jj in range(n_ws):
+                        if b_try[ws[jj]] < 0.0:
+                            ok = False
+            if ok:
+                r_try[:] = 0.0
+                s_try = 0.0
+                for k in range(K):
+                    r_try += weights[k] * last_r[k + 1]
+                    s_try += weights[k] * last_shift[k + 1]
+                shift_try[0] = s_try
                 if (_ws_objective(q, r_try, shift_try, b_try, ws, pen)
                         < _ws_objective(q, r, shift, b, ws, pen)):
                     b[:] = b_try
                     r[:] = r_try
-                    shift[0] = shift_try[0]
-                else:
-                    b_try[:] = b
+                    shift[0] = s_try
         elif epoch % 5 != 0:
             continue
 
