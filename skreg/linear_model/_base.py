@@ -152,7 +152,8 @@ class PenalisedLinearRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _set_result(self, res, dtype):
-        self.coef_ = res.coef.astype(dtype, copy=False)
+        # "+ 0.0" turns the -0.0 the prox can produce into 0.0.
+        self.coef_ = res.coef.astype(dtype) + dtype.type(0.0)
         self.intercept_ = float(res.intercept)
         self.dual_gap_ = float(res.dual_gap)
         self.n_iter_ = int(res.n_iter)

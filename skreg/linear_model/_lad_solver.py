@@ -24,15 +24,25 @@ program. It is solved by:
 * a vertex "polish": the rows whose IPM slack pairs say "interpolated" give a
   square system whose solution is the exact LP vertex; it is accepted only if
   its duality gap (with the matching dual vertex) is within tolerance;
-* a working set over features: solve on a few features, compute the full dual
-  feasibility ``|X^T Q u|_j <= pen_j``, add the worst violators, re-solve.
+* a working set over features: solve on a few features (the unpenalised ones
+  always in), compute the full dual feasibility ``|X^T Q u|_j <= pen_j``, add
+  the worst violators (at most doubling the set), re-solve warm-started
+  (dual side). A new working set is first solved loosely, since its dual only
+  ranks the outside features; once nothing violates, the same IPM run is
+  continued to the tolerance.
+
+With a sparse ``X`` and a sparse working set, the normal matrix is formed and
+factorised sparse (SuperLU); otherwise the working-set columns are copied
+dense. ``X`` itself is never copied or densified.
 
 Every gap this module reports is a certificate: the primal objective of the
 returned coefficients minus the dual objective of an explicitly feasible dual
-point (the IPM dual, projected onto the equality constraints and scaled into
-the box and the penalty constraints).
+point (the IPM or vertex dual, projected onto the equality constraints and
+scaled into the box and the penalty constraints), both evaluated on the full
+problem in float64.
 """
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -40,24 +50,57 @@ import scipy.sparse as sp
 from scipy import linalg
 from scipy.linalg.blas import dsyrk
 from scipy.optimize import linprog
+from scipy.sparse.csgraph import structural_rank
 from scipy.sparse.linalg import splu
+from threadpoolctl import ThreadpoolController
 
-_STEP = 0.99995
-_WS_MIN = 10
-_WS_FIRST_MAX = 500
-_FIRST_ALL = True
-_LOOSE = 1e-4
-_BLOCK = 256
-_SPARSE_WS = 0.1
-_DENSE_FILL = 0.25
-_DEBUG = False
-_FLOPS = 0
-_POLISH_REL = 1e-3
+_STEP = 0.99995       # fraction of the step to the boundary (Koenker's rqfnb)
+_WS_MIN = 10          # smallest number of features added to the working set
+_LOOSE = 1e-3         # relative gap of the first solve of a new working set
+_TINY_PEN = 1e-9      # scaled penalties below this are certified as equalities
+_BLOCK = 256          # columns per float64 block when reading a float32 X
+_SPARSE_WS = 0.1      # sparse working-set matrix below this density
+_DENSE_FILL = 0.25    # dense factorisation of a sparse normal matrix above this fill
+_POLISH_REL = 1e-3    # try the vertex polish below this relative gap
+_THETA_MAX = 1e150    # cap of the IPM scaling theta (avoids overflow)
+# BLAS calls below this many flops run single-threaded (see _blas_threads)
+_THREAD_WORK = 2e9
 
 
 # --------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------
+
+_CONTROLLER = None
+_USER_THREADS = 1
+
+
+@contextlib.contextmanager
+def _blas_threads():
+    """Run the solver with single-threaded BLAS.
+
+    The interior-point method makes many mid-size BLAS/LAPACK calls
+    (``K x K`` Cholesky and LU factorisations, ``n x K`` products). On a busy
+    machine OpenBLAS' threads stall at every such call: a 5000 x 500 problem
+    measured 25x slower with 2 threads than with 1 on a loaded 2-core box.
+    Only the calls big enough to amortise the synchronisation
+    (``_big_blas``) get the caller's thread count back.
+    """
+    global _CONTROLLER, _USER_THREADS
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    blas = _CONTROLLER.select(user_api="blas")
+    _USER_THREADS = max([info["num_threads"] for info in blas.info()] or [1])
+    with _CONTROLLER.limit(limits=1, user_api="blas"):
+        yield
+
+
+def _big_blas(work):
+    """Context restoring the caller's BLAS threads for a call of ``work`` flops."""
+    if work < _THREAD_WORK or _USER_THREADS <= 1 or _CONTROLLER is None:
+        return contextlib.nullcontext()
+    return _CONTROLLER.limit(limits=_USER_THREADS, user_api="blas")
+
 
 def _weighted_median(y, q):
     """Lower weighted median of ``y`` with weights ``q > 0`` (a LAD intercept)."""
@@ -188,8 +231,10 @@ class _EqualityProjector:
     def __call__(self, u):
         if self.E is None:
             return u
-        coef = self.V @ (self.V.T @ (self.E.T @ (self.q * u)))
-        return u - self.E @ coef
+        for _ in range(2):      # the second pass refines the rounding
+            coef = self.V @ (self.V.T @ (self.E.T @ (self.q * u)))
+            u = u - self.E @ coef
+        return u
 
 
 def _dual_feasible(u, corr_pen, pen_pos):
@@ -235,7 +280,13 @@ class _SubLP:
             self.Acsr = A.tocsr()
         self.buf = None
         self.Atq = A.T @ q
-        self.eq = np.flatnonzero(pw == 0)
+        # dual equality constraints (unpenalised columns, intercept) and the
+        # columns whose penalty is below what rounding can certify: a dual
+        # point is made feasible by projecting it onto A_eq^T Q u = 0
+        self.eq = np.flatnonzero(pw < _TINY_PEN)
+        # inequality constraints left to check (the projected ones hold as
+        # equalities, exactly as for the unpenalised columns)
+        self.chk = np.flatnonzero(pw >= _TINY_PEN)
         if self.eq.size:
             # projection onto {u : A_eq^T Q u = 0}, expressed on A^T Q u
             E = A[:, self.eq]
@@ -257,7 +308,7 @@ class _SubLP:
             coef = self.V @ (self.V.T @ corr[self.eq])
             u = u - self.E @ coef
             corr = corr - self.AtQE @ coef
-        s = _dual_feasible(u, corr[self.P], self.pwP)
+        s = _dual_feasible(u, corr[self.chk], self.pw[self.chk])
         dual = s * float(self.q @ (self.y * u))
         return primal, primal - dual, u
 
@@ -267,53 +318,58 @@ class _SubLP:
         A tiny ridge (relative ``1e-13``, grown if needed) keeps the factorisation
         defined when columns are collinear (e.g. duplicated unpenalised ones).
         """
-        global _FLOPS
         K = self.K
         if self.sparse:
             M = (self.A.T @ (sp.diags(d_s) @ self.A)).tocsc()
             dvec = np.zeros(K)
             dvec[self.P] = d_p
             M = M + sp.diags(dvec)
-            if M.nnz > _DENSE_FILL * K * K:
+            if M.nnz > _DENSE_FILL * K * K or not np.all(np.isfinite(M.data)):
                 return self._dense_factor(M.toarray())
-            _FLOPS += M.nnz * 10
             return self._sparse_factor(M)
-        _FLOPS += self.n * self.K ** 2
         if self.buf is None:
             self.buf = np.empty_like(self.A, order="F")
         np.multiply(self.A, np.sqrt(d_s)[:, None], out=self.buf)
-        M = dsyrk(1.0, self.buf, trans=1, lower=0)
+        with _big_blas(self.n * K * K):
+            M = dsyrk(1.0, self.buf, trans=1, lower=0)
         M[self.P, self.P] += d_p
         return self._dense_factor(M)
 
-    def _dense_factor(self, M):
-        diag = np.diag_indices_from(M)
-        dmax = float(np.max(M[diag]))
+    @staticmethod
+    def _ridge(diag):
+        """Per-entry base ridge: relative to each diagonal entry (a global one
+        would swamp the small entries when penalties are large), absolute
+        for zero entries."""
+        dmax = float(np.max(diag)) if diag.size else 1.0
         if not np.isfinite(dmax) or dmax <= 0:
             dmax = 1.0
-        ridge = 1e-13 * dmax
-        for _ in range(5):
+        return 1e-14 * np.where(diag > 0, diag, dmax) + 1e-300
+
+    def _dense_factor(self, M):
+        diag = np.diag_indices_from(M)
+        if not np.all(np.isfinite(M)):
+            M = np.nan_to_num(M, nan=0.0, posinf=np.finfo(float).max / 1e3,
+                              neginf=-np.finfo(float).max / 1e3)
+        ridge = self._ridge(M[diag])
+        for _ in range(6):
             Mr = M.copy()
-            Mr[diag] += ridge + 1e-300
+            Mr[diag] += ridge
             try:
-                c = linalg.cho_factor(Mr, lower=False, overwrite_a=True,
-                                      check_finite=False)
+                with _big_blas(M.shape[0] ** 3 / 3):
+                    c = linalg.cho_factor(Mr, lower=False, overwrite_a=True,
+                                          check_finite=False)
                 break
             except (linalg.LinAlgError, ValueError):
                 ridge *= 1e3
         else:
-            # hopeless (non-finite entries): a harmless diagonal system
-            c = linalg.cho_factor(np.eye(self.K) * dmax, lower=False)
+            # hopeless: a harmless diagonal system
+            c = linalg.cho_factor(np.diag(np.maximum(M[diag], 1.0)), lower=False)
         return lambda rhs: linalg.cho_solve(c, rhs, check_finite=False)
 
     def _sparse_factor(self, M):
-        diag = M.diagonal()
-        dmax = float(np.max(diag)) if diag.size else 1.0
-        if not np.isfinite(dmax) or dmax <= 0:
-            dmax = 1.0
-        ridge = 1e-13 * dmax
-        for _ in range(5):
-            Mr = (M + sp.identity(self.K, format="csc") * (ridge + 1e-300)).tocsc()
+        ridge = self._ridge(M.diagonal())
+        for _ in range(6):
+            Mr = (M + sp.diags(ridge)).tocsc()
             try:
                 lu = splu(Mr, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                           options={"SymmetricMode": True})
@@ -341,24 +397,30 @@ class _SubLP:
         if S.size != Z.size or S.size == 0:
             return None
         if self.sparse:
+            AZS = self.Acsr[Z][:, S].tocsc()
+            AZS.eliminate_zeros()
+            # SuperLU may crash (not raise) on structurally singular input
+            if structural_rank(AZS) < S.size:
+                return None
             try:
-                lu = splu(self.Acsr[Z][:, S].tocsc(), permc_spec="COLAMD")
+                lu = splu(AZS, permc_spec="COLAMD")
             except RuntimeError:
                 return None
             solve = lu.solve
-            solve_t = lambda v: lu.solve(v, trans="T")  # noqa: E731
+            solve_t = lambda v: lu.solve(v, trans="T")
         else:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", linalg.LinAlgWarning)
-                    lu = linalg.lu_factor(A[np.ix_(Z, S)], check_finite=False)
+                    with _big_blas(2 * S.size ** 3 / 3):
+                        lu = linalg.lu_factor(A[np.ix_(Z, S)], check_finite=False)
             except (linalg.LinAlgError, ValueError):
                 return None
             dU = np.abs(np.diagonal(lu[0]))
             if not np.all(np.isfinite(dU)) or dU.min() <= 1e-13 * max(dU.max(), tiny):
                 return None
-            solve = lambda v: linalg.lu_solve(lu, v, check_finite=False)  # noqa: E731
-            solve_t = lambda v: linalg.lu_solve(lu, v, trans=1,  # noqa: E731
+            solve = lambda v: linalg.lu_solve(lu, v, check_finite=False)
+            solve_t = lambda v: linalg.lu_solve(lu, v, trans=1,
                                                 check_finite=False)
         b = np.zeros(K)
         b[S] = solve(self.y[Z])
@@ -389,6 +451,11 @@ class _SubLP:
     def start(self, beta0):
         """Initial point: ``x = 1/2`` (primal feasible) and ``z - w = c - B beta``
         (dual feasible), ``beta`` from ``beta0`` or a least-squares fit."""
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore",
+                         under="ignore"):
+            self._start(beta0)
+
+    def _start(self, beta0):
         n, K = self.n, self.K
         m_p = self.P.size
         A, q, P, pwP = self.A, self.q, self.P, self.pwP
@@ -410,6 +477,25 @@ class _SubLP:
             np.maximum(-rs, 0.0) + delta, np.full(m_p, 0.5), np.full(m_p, 0.5),
             np.maximum(rpn, 0.0) + delta, np.maximum(-rpn, 0.0) + delta, beta, Ab)
 
+    def _direction(self, it_state, rxz_s, rsw_s, rxz_p, rsw_p):
+        """Newton direction for complementarity right-hand sides ``rxz`` (for
+        ``x z``) and ``rsw`` (for ``s w``), through the normal equations."""
+        solve, rp, rds, rdp, xs, ss, zs, ws, xp, sp_, zp, wp, ths, thp = it_state
+        A, q, P, pwP = self.A, self.q, self.P, self.pwP
+        rho_s = rds - rxz_s / xs + rsw_s / ss
+        rho_p = rdp - rxz_p / xp + rsw_p / sp_
+        rhs = rp + A.T @ (q * ths * rho_s)
+        rhs[P] += pwP * thp * rho_p
+        dbeta = solve(rhs)
+        Adb = A @ dbeta
+        dxs = ths * (q * Adb - rho_s)
+        dxp = thp * (pwP * dbeta[P] - rho_p)
+        dzs = (rxz_s - zs * dxs) / xs
+        dws = (rsw_s + ws * dxs) / ss
+        dzp = (rxz_p - zp * dxp) / xp
+        dwp = (rsw_p + wp * dxp) / sp_
+        return dbeta, Adb, dxs, dxp, dzs, dws, dzp, dwp
+
     def run(self, tol_abs, ref, max_iter):
         """Mehrotra predictor-corrector from the stored state until the gap of
         the best point is ``<= tol_abs`` (or ``max_iter`` iterations).
@@ -417,8 +503,15 @@ class _SubLP:
         Returns ``(b, u, gap, n_iter)``: the best point so far, ``u`` its
         projected (equality-feasible, not yet scaled) dual. ``ref`` is the
         objective scale deciding when polishing is worth trying. Can be
-        called again to continue with a smaller ``tol_abs``.
+        called again to continue with a smaller ``tol_abs``. Overflow and
+        division warnings are silenced: non-finite steps stop the iterations
+        and every returned point is checked by its duality gap.
         """
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore",
+                         under="ignore"):
+            return self._run(tol_abs, ref, max_iter)
+
+    def _run(self, tol_abs, ref, max_iter):
         n, K = self.n, self.K
         m_p = self.P.size
         A, q, P, pwP = self.A, self.q, self.P, self.pwP
@@ -450,7 +543,9 @@ class _SubLP:
                 best = (-beta, u_f, gap)
             if gap <= tol_abs:
                 break
-            if gap <= _POLISH_REL * ref:
+            # total complementarity: twice the LP gap of a feasible iterate
+            compl = 2.0 * (xs @ zs + ss @ ws + xp @ zp + sp_ @ wp)
+            if min(gap, compl) <= _POLISH_REL * ref:
                 pol = self.polish(xs, ss, zs, ws, xp, sp_, zp, wp)
                 if pol is not None:
                     _, pgap, pu = self.certificate(*pol)
@@ -465,29 +560,15 @@ class _SubLP:
             rp[P] -= pwP * xp
             rds = self.c - q * Ab - zs + ws
             rdp = -pwP * beta[P] - zp + wp
-            mu = (xs @ zs + ss @ ws + xp @ zp + sp_ @ wp) / m_tot
-            ths = 1.0 / (zs / xs + ws / ss)
-            thp = 1.0 / (zp / xp + wp / sp_)
+            mu = 0.5 * compl / m_tot
+            ths = np.minimum(1.0 / (zs / xs + ws / ss), _THETA_MAX)
+            thp = np.minimum(1.0 / (zp / xp + wp / sp_), _THETA_MAX)
             solve = self.normal_matrix(self.q2 * ths, pwP ** 2 * thp)
 
-            def direction(rxz_s, rsw_s, rxz_p, rsw_p):
-                rho_s = rds - rxz_s / xs + rsw_s / ss
-                rho_p = rdp - rxz_p / xp + rsw_p / sp_
-                rhs = rp + A.T @ (q * ths * rho_s)
-                rhs[P] += pwP * thp * rho_p
-                dbeta = solve(rhs)
-                Adb = A @ dbeta
-                dxs = ths * (q * Adb - rho_s)
-                dxp = thp * (pwP * dbeta[P] - rho_p)
-                dzs = (rxz_s - zs * dxs) / xs
-                dws = (rsw_s + ws * dxs) / ss
-                dzp = (rxz_p - zp * dxp) / xp
-                dwp = (rsw_p + wp * dxp) / sp_
-                return dbeta, Adb, dxs, dxp, dzs, dws, dzp, dwp
-
+            it_state = (solve, rp, rds, rdp, xs, ss, zs, ws, xp, sp_, zp, wp, ths, thp)
             # predictor (affine scaling)
-            _, _, dxs, dxp, dzs, dws, dzp, dwp = direction(
-                -xs * zs, -ss * ws, -xp * zp, -sp_ * wp)
+            _, _, dxs, dxp, dzs, dws, dzp, dwp = self._direction(
+                it_state, -xs * zs, -ss * ws, -xp * zp, -sp_ * wp)
             ap = min(1.0, max_step(xs, dxs), max_step(ss, -dxs),
                      max_step(xp, dxp), max_step(sp_, -dxp))
             ad = min(1.0, max_step(zs, dzs), max_step(ws, dws),
@@ -499,8 +580,8 @@ class _SubLP:
             sigma = min(1.0, max(mu_aff / mu, 0.0) ** 3) if mu > 0 else 0.0
             smu = sigma * mu
             # corrector (centring + second-order term)
-            dbeta, Adb, dxs2, dxp2, dzs2, dws2, dzp2, dwp2 = direction(
-                smu - xs * zs - dxs * dzs, smu - ss * ws + dxs * dws,
+            dbeta, Adb, dxs2, dxp2, dzs2, dws2, dzp2, dwp2 = self._direction(
+                it_state, smu - xs * zs - dxs * dzs, smu - ss * ws + dxs * dws,
                 smu - xp * zp - dxp * dzp, smu - sp_ * wp + dxp * dwp)
             ap = min(1.0, _STEP * min(max_step(xs, dxs2), max_step(ss, -dxs2),
                                       max_step(xp, dxp2), max_step(sp_, -dxp2)))
@@ -510,6 +591,7 @@ class _SubLP:
                 break
             if not (np.all(np.isfinite(dbeta)) and np.all(np.isfinite(dxs2))):
                 break
+
             xs = xs + ap * dxs2
             ss = ss - ap * dxs2
             xp = xp + ap * dxp2
@@ -543,15 +625,28 @@ def _null_dual(data, b0):
     return u
 
 
-def _full_certificate(data, proj, coef, intercept, u):
-    """Honest (primal, gap, corr of the projected unscaled u) on the full problem."""
+def _full_certificate(data, projs, coef, intercept, u, chk):
+    """Honest primal and gap on the full problem, and ``X^T Q u`` for ranking.
+
+    ``projs = (base, strict)``: ``base`` projects onto the dual equality
+    constraints; its correlations are returned (they rank the violators).
+    ``strict`` (or None) also zeroes the correlations of the columns whose
+    penalty is too small to certify by scaling; the gap uses it, and checks
+    ``|X_j^T Q u| <= pen_j`` for the columns ``chk`` (the others hold as
+    equalities by projection).
+    """
     r = data.yk - data.matvec(coef) - intercept
     primal = float(data.qk @ np.abs(r)) + float(data.pen @ np.abs(coef))
-    u = proj(u)
+    base, strict = projs
+    u = base(u)
     corr = data.rmatvec(data.qk * u)
-    pos = data.pen > 0
-    s = _dual_feasible(u, corr[pos], data.pen[pos])
-    dual = s * float(data.qk @ (data.yk * u))
+    if strict is None:
+        u_c, corr_c = u, corr
+    else:
+        u_c = strict(u)
+        corr_c = data.rmatvec(data.qk * u_c)
+    s = _dual_feasible(u_c, corr_c[chk], data.pen[chk])
+    dual = s * float(data.qk @ (data.yk * u_c))
     return primal, max(primal - dual, 0.0), corr
 
 
@@ -573,8 +668,14 @@ def _check_inputs(X, y, q, pen):
         raise ValueError("y and q must have one entry per sample.")
     if pen.shape[0] != p:
         raise ValueError("pen must have one entry per feature.")
+    for name, v in (("y", y), ("q", q), ("pen", pen)):
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"{name} must be finite (no NaN or inf).")
     if np.any(q < 0) or np.any(pen < 0):
         raise ValueError("q and pen must be non-negative.")
+    data = X.data if sp.issparse(X) else X
+    if not np.all(np.isfinite(data)):
+        raise ValueError("X must be finite (no NaN or inf).")
     return X, y, q, pen
 
 
@@ -611,9 +712,14 @@ def solve_lad(X, y, q, pen, fit_intercept, *, coef_init=None, intercept_init=Non
     converged : bool
     """
     X, y, q, pen = _check_inputs(X, y, q, pen)
-    fit_intercept = bool(fit_intercept)
+    with _blas_threads():
+        return _solve_lad(X, y, q, pen, bool(fit_intercept), coef_init,
+                          intercept_init, tol, max_iter)
+
+
+def _solve_lad(X, y, q, pen, fit_intercept, coef_init, intercept_init, tol, max_iter):
     data = _Data(X, y, q, pen, fit_intercept)
-    n, p = data.n, data.p
+    p = data.p
     coef = np.zeros(p)
     if data.rows.size == 0:
         return coef, 0.0, 0.0, 0, True
@@ -628,17 +734,29 @@ def solve_lad(X, y, q, pen, fit_intercept, *, coef_init=None, intercept_init=Non
     unpen = np.flatnonzero((pen == 0) & usable)
     penal_usable = (pen > 0) & usable
 
-    # Equality constraints of the dual on the full problem.
+    # Scaling: b'_j = b_j s_j / ys, weights q * kappa (mean one), y / ys; the
+    # scaled penalties are kappa * pen_j / s_j.
+    ys = p0
+    kappa = yk.size / float(qk.sum())
+
+    # Equality constraints of the dual on the full problem (intercept and
+    # unpenalised columns), plus the columns whose scaled penalty is too small
+    # for |X_j^T Q u| <= pen_j to be certified through rounding: the dual
+    # point is projected onto X_j^T Q u = 0 for them.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tiny = np.flatnonzero(usable & (pen > 0)
+                              & (kappa * pen < _TINY_PEN * data.col_scale))
     E_cols = []
     if fit_intercept:
         E_cols.append(np.ones((yk.size, 1)))
     if unpen.size:
         E_cols.append(data.columns(unpen))
-    proj = _EqualityProjector(np.hstack(E_cols) if E_cols else None, qk)
-
-    # Scaling: b'_j = b_j s_j / ys, weights q * kappa (mean one), y / ys.
-    ys = p0
-    kappa = yk.size / float(qk.sum())
+    proj = (_EqualityProjector(np.hstack(E_cols) if E_cols else None, qk), None)
+    chk = pen > 0
+    if tiny.size:
+        E_cols.append(data.columns(tiny))
+        proj = (proj[0], _EqualityProjector(np.hstack(E_cols), qk))
+        chk[tiny] = False
     qn = qk * kappa
     yt = yk / ys
 
@@ -649,9 +767,10 @@ def solve_lad(X, y, q, pen, fit_intercept, *, coef_init=None, intercept_init=Non
     corr_rank = None
     best = None
     if coef_init is not None:
-        coef_init = np.where(usable, np.asarray(coef_init, dtype=np.float64).ravel(), 0.0)
-        if coef_init.shape[0] != p:
-            raise ValueError("coef_init must have one entry per feature.")
+        coef_init = np.asarray(coef_init, dtype=np.float64).ravel()
+        if coef_init.shape[0] != p or not np.all(np.isfinite(coef_init)):
+            raise ValueError("coef_init must be finite, with one entry per feature.")
+        coef_init = np.where(usable, coef_init, 0.0)
         supp = np.flatnonzero(coef_init)
         in_ws[supp] = True
         r_init = yk - data.matvec(coef_init)
@@ -668,14 +787,16 @@ def solve_lad(X, y, q, pen, fit_intercept, *, coef_init=None, intercept_init=Non
     if corr_rank is None and unpen.size == 0:
         # exact null model: weighted median (or zero) and its dual
         u = _null_dual(data, b0_null)
-        _, gap, corr_rank = _full_certificate(data, proj, coef, b0_null, u)
-        best = (coef.copy(), b0_null, gap)
+        primal, gap, corr_rank = _full_certificate(data, proj, coef, b0_null, u, chk)
+        best = (coef.copy(), b0_null, gap, primal)
         if gap <= tol_abs:
             return coef, b0_null, float(gap), 0, True
+    # a model with every penalised coefficient at zero, if one is at hand
+    null_cand = (coef.copy(), b0_null, p0) if unpen.size == 0 else None
 
     n_iter = 0
     tol_in = 0.1 * tol_abs
-    lp = None
+    lp = lp_tol = None
     for _outer in range(2 * p + 20):
         # grow the working set with the worst violators of the current dual
         grow = lp is None
@@ -685,25 +806,17 @@ def solve_lad(X, y, q, pen, fit_intercept, *, coef_init=None, intercept_init=Non
             n_viol = int(np.count_nonzero(ratio > 1.0))
             n_ws = int(np.count_nonzero(in_ws & (pen > 0)))
             if n_viol == 0:
-                if lp is not None:
-                    if lp_tol <= tol_in:
-                        # solved tightly, nothing to add: tighten further
-                        if tol_in < 1e-3 * tol_abs:
-                            break
-                        tol_in *= 0.01
+                if lp is not None and lp_tol <= tol_in:
+                    # solved tightly, nothing to add: tighten further
+                    if tol_in < 1e-3 * tol_abs:
+                        break
+                    tol_in *= 0.01
             else:
                 grow = True
-                if n_ws == 0 and _FIRST_ALL:
-                    # first growth: the violators of the null dual predict the
-                    # support size well; take them all (up to a cap)
-                    n_add = max(_WS_MIN, min(n_viol, _WS_FIRST_MAX))
-                else:
-                    # then at most double, by the worst violators first and the
-                    # near-violators next (they tend to violate once the
-                    # others are in)
-                    n_add = max(_WS_MIN, min(n_ws, 2 * n_viol))
-                if _DEBUG:
-                    print(f"  n_viol={n_viol} n_add={n_add}")
+                # at most double the penalised part: the worst violators
+                # first, then the near-violators (they tend to violate once
+                # the others are in)
+                n_add = max(_WS_MIN, min(n_ws, 2 * n_viol))
                 if n_add < cand.size:
                     cand = cand[np.argpartition(-ratio, n_add - 1)[:n_add]]
                 in_ws[cand] = True
@@ -723,22 +836,24 @@ def solve_lad(X, y, q, pen, fit_intercept, *, coef_init=None, intercept_init=Non
             lp.start(beta0)
             lp_iter = 0
             # a new working set is first solved loosely: its dual only has to
-            # rank the features outside; it is refined once nothing is missing
-            lp_tol = max(tol_in, _LOOSE * p0)
+            # rank the features outside; it is refined once nothing is missing.
+            # The null model (no penalised column yet) is solved tightly: it
+            # is the answer for alpha >= alpha_max.
+            lp_tol = max(tol_in, _LOOSE * p0) if np.any(pw > 0) else tol_in
         else:
             lp_tol = tol_in
         # the scaled sub-problem's objective is the original one times kappa/ys
         b_s, u, _, it = lp.run(lp_tol * kappa / ys, kappa, max_iter - lp_iter)
         n_iter += it
         lp_iter += it
-        if _DEBUG:
-            print(f"  round ws={ws.size} it={it} tol={lp_tol:.1e}")
         coef = np.zeros(p)
         coef[ws] = b_s[:ws.size] * ys / scale
         b0 = float(b_s[-1] * ys) if fit_intercept else 0.0
-        _, gap, corr_rank = _full_certificate(data, proj, coef, b0, u)
+        primal, gap, corr_rank = _full_certificate(data, proj, coef, b0, u, chk)
         if best is None or gap < best[2]:
-            best = (coef.copy(), b0, gap)
+            best = (coef.copy(), b0, gap, primal)
+        if not np.any(in_ws & (pen > 0)) and (null_cand is None or primal < null_cand[2]):
+            null_cand = (coef.copy(), b0, primal)
         if gap <= tol_abs:
             break
         beta_warm = (coef, b0)
@@ -747,7 +862,14 @@ def solve_lad(X, y, q, pen, fit_intercept, *, coef_init=None, intercept_init=Non
             cand = np.flatnonzero(penal_usable & ~in_ws)
             if not np.any(np.abs(corr_rank[cand]) > pen[cand]):
                 break
-    coef, b0, gap = best
+    coef, b0, gap, primal = best
+    if null_cand is not None and np.any(coef[pen > 0] != 0):
+        # The dual point certifying ``best`` certifies any primal point; if it
+        # also certifies the null model (ties make the LP solution non-unique,
+        # e.g. at alpha_max), return the sparser one.
+        gap_null = gap + (null_cand[2] - primal)
+        if gap_null <= tol_abs:
+            coef, b0, gap = null_cand[0], null_cand[1], max(gap_null, 0.0)
     return coef, float(b0), float(gap), int(n_iter), bool(gap <= tol_abs)
 
 
@@ -794,38 +916,49 @@ def lad_alpha_max(X, y, q, weights, fit_intercept):
     Z = np.flatnonzero(ties)
     if Z.size == 0:
         return float(np.max(np.abs(corr) / wP))
+    if Z.size == yk.size:
+        return 0.0          # exact null fit: u = 0 is a feasible dual point
     # LP in (u_Z, t): min t  s.t. |corr + C u_Z| <= t w,  equality constraints
     qZ = qk[Z]
     rowsZ = data.rows[Z]
-    if data.sparse:
-        XZ = data.X[rowsZ][:, P].toarray()
-    else:
-        XZ = np.asarray(data.X[np.ix_(rowsZ, P)], dtype=np.float64)
-    C = (XZ * qZ[:, None]).T            # |P| x |Z|
     nz = Z.size
-    A_ub = np.block([[C, -wP[:, None]], [-C, -wP[:, None]]])
+    if data.sparse:
+        C = sp.csr_matrix(data.X.tocsr()[rowsZ][:, P].T @ sp.diags(qZ))   # |P| x |Z|
+        wcol = sp.csr_matrix(-wP[:, None])
+        A_ub = sp.bmat([[C, wcol], [-C, wcol]], format="csr")
+    else:
+        C = (np.asarray(data.X[np.ix_(rowsZ, P)], dtype=np.float64) * qZ[:, None]).T
+        A_ub = np.block([[C, -wP[:, None]], [-C, -wP[:, None]]])
     b_ub = np.concatenate([-corr, corr])
-    eq_rows, eq_rhs = [], []
+    # equality constraints on u_Z: intercept and unpenalised columns
     N = ~ties
+    Eq, eq_rhs = [], []
     if fit_intercept:
-        eq_rows.append(np.append(qZ, 0.0))
+        Eq.append(qZ)
         eq_rhs.append(-float(qk[N] @ u[N]))
     if U.size:
         XUk = data.columns(U)
         for k in range(U.size):
-            eq_rows.append(np.append(qZ * XUk[Z, k], 0.0))
+            Eq.append(qZ * XUk[Z, k])
             eq_rhs.append(-float((qk * XUk[:, k])[N] @ u[N]))
+    Eq = np.array(Eq).reshape(len(eq_rhs), nz)
+    eq_rhs = np.array(eq_rhs)
     cost = np.zeros(nz + 1)
     cost[-1] = 1.0
-    bounds = [(-1.0, 1.0)] * nz + [(0.0, None)]
     res = linprog(cost, A_ub=A_ub, b_ub=b_ub,
-                  A_eq=np.array(eq_rows) if eq_rows else None,
-                  b_eq=np.array(eq_rhs) if eq_rows else None,
-                  bounds=bounds, method="highs")
-    if res.status != 0:
-        # should not happen (the null fit's own dual is feasible); fall back
-        return float(np.max(np.abs(corr) / wP))
-    uZ = res.x[:nz]
-    u[Z] = uZ
-    # exact value of the objective at the LP solution
+                  A_eq=np.hstack([Eq, np.zeros((Eq.shape[0], 1))]) if Eq.size else None,
+                  b_eq=eq_rhs if Eq.size else None,
+                  bounds=[(-1.0, 1.0)] * nz + [(0.0, None)], method="highs",
+                  options={"primal_feasibility_tolerance": 1e-10,
+                           "dual_feasibility_tolerance": 1e-10})
+    uZ = res.x[:nz] if res.status == 0 and res.x is not None else np.zeros(nz)
+    # make u_Z satisfy the equality constraints to rounding (the LP solver's
+    # tolerance is looser), staying in the box: then the value below is the
+    # ratio of a genuinely feasible dual point, an upper bound of alpha_max
+    if Eq.size:
+        pinv = np.linalg.pinv(Eq)
+        for _ in range(3):
+            uZ = np.clip(uZ - pinv @ (Eq @ uZ - eq_rhs), -1.0, 1.0)
+    else:
+        uZ = np.clip(uZ, -1.0, 1.0)
     return float(np.max(np.abs(corr + C @ uZ) / wP))
