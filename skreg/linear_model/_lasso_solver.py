@@ -123,8 +123,12 @@ def solve_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-4,
         grow = 2 * ws_size if 2 * n_keep >= ws_size else ws_size
         ws_size = min(p, max(grow, 2 * n_keep))
         if ws_size < p:
-            score = np.where(keep, np.inf, viol)
-            new_ws = np.sort(np.argpartition(-score, ws_size - 1)[:ws_size]).astype(np.int64)
+            # Candidates: the kept features and the violators (usually few).
+            cand = np.flatnonzero(keep | (viol > 0))
+            if cand.size > ws_size:
+                score = np.where(keep[cand], np.inf, viol[cand])
+                cand = cand[np.argpartition(-score, ws_size - 1)[:ws_size]]
+            new_ws = np.sort(cand).astype(np.int64)
         else:
             new_ws = np.arange(p, dtype=np.int64)
         tol_in = 0.3 * worst

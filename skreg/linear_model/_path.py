@@ -81,7 +81,7 @@ def compute_path(problem, alphas=None, eps=1e-3, tol=1e-4, max_iter=1000, coef_i
     max_iter = check_max_iter(max_iter)
     grid = alpha_grid(problem.alpha_max(), alphas, eps)
     p = problem.n_features
-    coefs = np.empty((p, grid.size))
+    coefs = np.empty((p, grid.size), order="F")  # column writes stay contiguous
     intercepts = np.empty(grid.size)
     gaps = np.empty(grid.size)
     n_iters = np.empty(grid.size, dtype=np.int64)
