@@ -43,7 +43,10 @@ class SqrtLasso(PenalisedLinearRegressor):
     (secant steps, each a warm-started working-set coordinate-descent Lasso
     solve) and certifies the result by the duality gap of the square-root
     problem. When ``alpha`` is so small that the optimum interpolates the
-    data (zero residual), a ``ConvergenceWarning`` says so.
+    data (zero residual, possible when ``n_features >= n_samples``), the
+    search detects the noise level collapsing and solves the resulting
+    basis-pursuit problem exactly; getting there costs Lasso solves at small
+    noise levels, so such fits may need a larger ``max_iter``.
 
     Parameters
     ----------

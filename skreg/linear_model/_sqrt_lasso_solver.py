@@ -87,6 +87,8 @@ def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
     n_epochs = 0
     converged = False
     tried_bp = False
+    # Interpolation needs as many usable columns as residual dimensions.
+    can_interpolate = int(np.sum(design.lipschitz > 0)) >= design.n_samples - int(design.center)
     gap = np.inf
     factor = 0.25  # inner Lasso accuracy, relative to what the outer tol needs
     for _ in range(_MAX_ROOT_STEPS):
@@ -127,9 +129,15 @@ def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
         # Each step is a warm-started Lasso solve; long jumps to tiny sigma
         # would make it needlessly hard, so move at most a decade at a time.
         new = min(max(new, 0.1 * sigma), 10.0 * sigma)
-        if lo == 0.0 and not tried_bp and new < 0.1 * scale and pen.any():
-            # The noise level keeps shrinking: the optimum may interpolate
-            # the data, where the search would only creep towards sigma = 0.
+        flat = prev is not None and abs(g - prev[1]) <= 0.25 * abs(g)
+        if (lo == 0.0 and not tried_bp and pen.any() and can_interpolate
+                and (sigma < 1e-3 * scale or (sigma < 1e-2 * scale and flat))):
+            # sigma has shrunk below 0.1% of ||y||, or below 1% while
+            # h(sigma) / sigma stays flat below 1 (approaching a root, g would
+            # tend to 0): the
+            # optimum may interpolate the data, where the search only creeps
+            # towards sigma = 0. The basis-pursuit solve is the expensive
+            # part, hence these guards.
             tried_bp = True
             bp = _basis_pursuit(design, pen, projector)
             if bp is not None and bp[1] <= tol * scale:

@@ -30,7 +30,8 @@ def test_interpolating_optimum_matches_cvxpy(fit_intercept, alpha):
     assert np.sqrt(np.mean(r_ref ** 2)) < 1e-6  # the regime under test
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # certified, so no ConvergenceWarning
-        est = SqrtLasso(alpha=alpha, fit_intercept=fit_intercept, tol=1e-10).fit(X, y)
+        est = SqrtLasso(alpha=alpha, fit_intercept=fit_intercept, tol=1e-10,
+                        max_iter=100_000).fit(X, y)
     obj = ref.sqrt_lasso_objective(X, y, est.coef_, est.intercept_, alpha)
     assert_allclose(obj, obj_ref, rtol=1e-6)
     assert_allclose(est.coef_, coef_ref, atol=1e-4)
