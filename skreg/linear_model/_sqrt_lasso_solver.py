@@ -91,6 +91,7 @@ def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
     can_interpolate = int(np.sum(design.lipschitz > 0)) >= design.n_samples - int(design.center)
     gap = np.inf
     factor = 0.25  # inner Lasso accuracy, relative to what the outer tol needs
+    state = {}
     for _ in range(_MAX_ROOT_STEPS):
         lasso_tol = max(factor * tol * sigma / scale, 1e-16)
         # The square-root gap is first order in the Lasso's optimality
@@ -98,11 +99,12 @@ def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
         b, _, ep, _ = solve_lasso(design, sigma * pen, coef_init=b, tol=lasso_tol,
                                   max_iter=max(max_iter - n_epochs, 1),
                                   projector=projector, warn=False,
-                                  kkt_tol=factor * tol * scale * sigma)
+                                  kkt_tol=factor * tol * scale * sigma, state=state)
         n_epochs += ep
-        r, shift = design.residual(b)
-        r_true = r + shift[0]
-        _, gap = sqrt_lasso_dual_gap(design, r_true, design.corr(r_true), b, pen, projector)
+        # The Lasso hands over the residual and X^T r of its solution, which
+        # the square-root gap and the next Lasso solve reuse.
+        r_true = state["r"] + state["shift"][0]
+        _, gap = sqrt_lasso_dual_gap(design, r_true, state["corr"], b, pen, projector)
         if gap <= tol * scale:
             converged = True
             break
