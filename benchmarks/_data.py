@@ -1,10 +1,11 @@
 """Synthetic data sets shared by the benchmark scripts.
 
-Both data sets have a 20-sparse true coefficient vector (support drawn at
-random, standard-normal values) and Gaussian noise scaled so that the
-signal-to-noise ratio ``||X beta|| / ||noise||`` is ``snr`` (5 by default).
-Everything is drawn from a fixed seed, so every script and every run sees the
-same data.
+Every data set has a 20-sparse true coefficient vector (support drawn at
+random, standard-normal values) and noise scaled so that the signal-to-noise
+ratio ``||X beta|| / ||noise||`` is ``snr`` (5 by default): Gaussian noise for
+``correlated`` and ``sparse``; Student-t noise plus gross outliers for
+``heavy_tailed`` (the LAD Lasso data). Everything is drawn from a fixed seed,
+so every script and every run sees the same data.
 """
 
 import numpy as np
@@ -67,19 +68,48 @@ def sparse(n_samples=5000, n_features=20000, density=1e-3, n_nonzero=20, snr=5.0
     return X, signal + noise, beta
 
 
+def heavy_tailed(n_samples=5000, n_features=500, n_nonzero=20, snr=5.0, df=3.0,
+                 outlier_fraction=0.05, outlier_scale=20.0, seed=SEED):
+    """Dense Gaussian design, heavy-tailed noise and gross outliers (for LAD).
+
+    ``X`` has i.i.d. standard-normal entries (Fortran order). The noise is
+    Student-t with ``df`` degrees of freedom, scaled so that
+    ``||X beta|| / ||noise|| = snr``; then a fraction ``outlier_fraction`` of
+    the responses, chosen at random, get ``+-outlier_scale`` times the noise
+    standard deviation added (random signs).
+    """
+    rng = np.random.default_rng(seed)
+    X = np.asfortranarray(rng.standard_normal((n_samples, n_features)))
+    beta = np.zeros(n_features)
+    support = rng.choice(n_features, size=n_nonzero, replace=False)
+    beta[support] = rng.standard_normal(n_nonzero)
+    signal = X @ beta
+    noise = rng.standard_t(df, size=n_samples)
+    noise *= np.linalg.norm(signal) / (snr * np.linalg.norm(noise))
+    y = signal + noise
+    n_out = int(round(outlier_fraction * n_samples))
+    idx = rng.choice(n_samples, size=n_out, replace=False)
+    y[idx] += outlier_scale * noise.std() * rng.choice([-1.0, 1.0], size=n_out)
+    return X, y, beta
+
+
 DATASETS = {"correlated": correlated, "sparse": sparse}
+
+# Not in DATASETS (the Lasso scripts loop over those): LAD Lasso data.
+EXTRA = {"heavy_tailed": heavy_tailed}
 
 # Smaller versions for smoke runs (``--quick``).
 QUICK = {
     "correlated": dict(n_samples=200, n_features=1000),
     "sparse": dict(n_samples=1000, n_features=4000, density=5e-3),
+    "heavy_tailed": dict(n_samples=1000, n_features=100),
 }
 
 
 def load(name, quick=False):
     """``(X, y, beta)`` of the named data set (smaller with ``quick``)."""
     kwargs = QUICK[name] if quick else {}
-    return DATASETS[name](**kwargs)
+    return {**DATASETS, **EXTRA}[name](**kwargs)
 
 
 def alpha_max(X, y):
