@@ -136,10 +136,9 @@ def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
                 and (sigma < 1e-3 * scale or (sigma < 1e-2 * scale and flat))):
             # sigma has shrunk below 0.1% of ||y||, or below 1% while
             # h(sigma) / sigma stays flat below 1 (approaching a root, g would
-            # tend to 0): the
-            # optimum may interpolate the data, where the search only creeps
-            # towards sigma = 0. The basis-pursuit solve is the expensive
-            # part, hence these guards.
+            # tend to 0): the optimum may interpolate the data, where the
+            # search only creeps towards sigma = 0. The basis-pursuit solve
+            # is the expensive part, hence these guards.
             tried_bp = True
             bp = _basis_pursuit(design, pen, projector)
             if bp is not None and bp[1] <= tol * scale:
