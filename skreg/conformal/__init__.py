@@ -1,0 +1,3 @@
+"""Conformal risk control: calibration functions and meta-estimators."""
+
+__all__ = []

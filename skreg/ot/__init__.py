@@ -1,0 +1,3 @@
+"""Regularised optimal transport: solvers and scikit-learn estimators."""
+
+__all__ = []
