@@ -1,3 +1,18 @@
 """Regularised optimal transport: solvers and scikit-learn estimators."""
 
-__all__ = []
+from ._costs import cost_matrix, wasserstein_distance
+from ._domain_adaptation import OTDomainAdaptationClassifier
+from ._mapping import OTMapping
+from ._quadratic import quadratic_ot
+from ._sinkhorn import sinkhorn
+from ._sparsity_constrained import sparsity_constrained_ot
+
+__all__ = [
+    "OTDomainAdaptationClassifier",
+    "OTMapping",
+    "cost_matrix",
+    "quadratic_ot",
+    "sparsity_constrained_ot",
+    "wasserstein_distance",
+    "sinkhorn",
+]

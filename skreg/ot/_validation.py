@@ -5,8 +5,10 @@ Handling decided here, once, for every solver:
 - ``a`` or ``b`` ``None`` means uniform weights (POT uses empty lists).
 - Marginals must be finite and non-negative with positive mass; they may be
   given unnormalised but the two total masses must agree (relative
-  difference below 1e-8): balanced OT has no solution otherwise, and
-  silently rescaling one side would hide a data error.
+  difference below 1e-8, or 1e-5 when either marginal is given in float32,
+  whose sums carry that much rounding; ``b`` is then rescaled to the mass
+  of ``a``): balanced OT has no solution otherwise, and silently rescaling
+  one side by more than rounding would hide a data error.
 - Zero-mass entries are allowed: the solvers work on the support of ``a``
   and ``b`` and the plan gets zero rows/columns there (potentials ``-inf``).
 - Costs may be negative (every solver here is invariant to adding a constant
@@ -66,12 +68,19 @@ def check_reg(reg, name="reg"):
     return reg
 
 
-def check_ot_problem(a, b, M, mass_rtol=1e-8):
+def _is_float32(x):
+    return getattr(x, "dtype", None) == np.float32
+
+
+def check_ot_problem(a, b, M, mass_rtol=None):
     """Validate an OT problem; return ``(a, b, M)`` as float64 arrays.
 
     ``a`` and ``b`` are new arrays; ``M`` is the caller's array when it is
-    already float64 (solvers must not write into it).
+    already float64 (solvers must not write into it). ``mass_rtol`` defaults
+    to 1e-8, or 1e-5 when ``a`` or ``b`` is float32.
     """
+    if mass_rtol is None:
+        mass_rtol = 1e-5 if (_is_float32(a) or _is_float32(b)) else 1e-8
     M = check_cost(M)
     n, m = M.shape
     a = check_marginal(a, n, "a")
@@ -83,6 +92,9 @@ def check_ot_problem(a, b, M, mass_rtol=1e-8):
             f"transport, got sum(a)={float(mass_a)!r} and sum(b)={float(mass_b)!r}. "
             "Normalise both to 1 (a / a.sum(), b / b.sum())."
         )
+    # A difference within the tolerance is rounding: rescale b so that tight
+    # marginal tolerances stay reachable.
+    b *= mass_a / mass_b
     return a, b, M
 
 
