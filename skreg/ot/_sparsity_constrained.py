@@ -44,9 +44,12 @@ This module returns a feasible plan instead, in three steps:
 3. Solve the quadratic OT problem restricted to ``S`` exactly: a convex
    problem whose dual
    :math:`\\max a^T f + b^T g - \\frac{1}{2\\gamma}\\sum_{(i,j) \\in S}
-   [f_i + g_j - M_{ij}]_+^2` is smooth, by the same Newton solver on the
-   cost with ``+inf`` outside ``S``. The plan meets the marginals to
-   ``tol`` and has at most ``k`` non-zeros per column by construction.
+   [f_i + g_j - M_{ij}]_+^2` is smooth, by the semismooth Newton
+   iteration of :mod:`skreg.ot._quadratic` run on the edge list of ``S``
+   (O(|S|) = O(k m) per iteration instead of O(n m)), warm-started from the
+   quadratic potentials, with the same continuation in ``reg`` when the
+   quadratic solve needed one (small ``reg``). The plan meets the marginals
+   to ``tol`` and has at most ``k`` non-zeros per column by construction.
 
 The returned plan is optimal among plans supported on ``S``; it need not be
 a global optimum of the non-convex problem. ``info["dual_value"]`` is the
