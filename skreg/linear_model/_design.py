@@ -125,3 +125,39 @@ class LinearDesign:
         if not self.center:
             return 0.0
         return self.y_mean - float(self.X_mean @ b)
+
+
+class LassoDesign(LinearDesign):
+    """``LinearDesign`` that also knows ``corr_y = X_c^T (q * y_c)``.
+
+    The correlations of the target are the optimality check of a fit started
+    from zero. For a dense ``X`` they come with the column means and norms
+    out of one pass over ``X`` (``dense_column_stats``), where
+    ``LinearDesign`` streams ``X`` twice and a first solver iteration a third
+    time. For sparse ``X`` (cheap passes) ``corr_y`` is ``None``.
+    """
+
+    def __init__(self, X, y, q, center):
+        if sp.issparse(X):
+            super().__init__(X, y, q, center)
+            self.corr_y = None
+            return
+        from ._kernels import dense_column_stats
+
+        self.n_samples, self.n_features = X.shape
+        self.sparse = False
+        self.dtype = X.dtype
+        self.X_input = X
+        self.X = X
+        self.data = np.empty(0, dtype=X.dtype)
+        self.indices = self.indptr = _DUMMY_INT
+        self.q = q
+        self.uniform = bool(np.all(q == q[0]))
+        self.center = center
+        self.y_mean = float(q @ y) if center else 0.0
+        self.y = y - self.y_mean
+        self.X_mean = np.empty(self.n_features)
+        self.lipschitz = np.empty(self.n_features)
+        self.corr_y = np.empty(self.n_features)
+        dense_column_stats(X, q, self.uniform, self.y, center, self.X_mean,
+                           self.lipschitz, self.corr_y)

@@ -116,7 +116,8 @@ def _prox_l1(z, thr, positive):
 
 
 @njit(cache=True, nogil=True)
-def _ws_objective(q, r, shift, b, ws, pen):
+def _ws_objective(q, r, shift, bw, ws, pen):
+    """Objective on the working set; ``bw[jj]`` is the coefficient of ``ws[jj]``."""
     s = shift[0]
     acc = 0.0
     for i in range(r.shape[0]):
@@ -124,8 +125,7 @@ def _ws_objective(q, r, shift, b, ws, pen):
         acc += q[i] * v * v
     pen_val = 0.0
     for jj in range(ws.shape[0]):
-        j = ws[jj]
-        pen_val += pen[j] * abs(b[j])
+        pen_val += pen[ws[jj]] * abs(bw[jj])
     return 0.5 * acc + pen_val
 
 
@@ -261,12 +261,15 @@ def lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
     at most ``tol`` or after ``max_epochs`` epochs; returns the epoch count.
     """
     n_ws = ws.shape[0]
-    last = np.zeros((K + 1, n_ws))
-    last_r = np.zeros((K + 1, r.shape[0]))
-    last_shift = np.zeros(K + 1)
+    # Every slot is written before it is read (see ``slot`` below). The
+    # buffers are sized by the working set, never by ``p``.
+    last = np.empty((K + 1, n_ws))
+    last_r = np.empty((K + 1, r.shape[0]))
+    last_shift = np.empty(K + 1)
     r_try = np.empty_like(r)
     shift_try = np.zeros(1)
-    b_try = b.copy()
+    b_try = np.empty(n_ws)
+    b_ws = np.empty(n_ws)
     epoch = 0
     while epoch < max_epochs:
         moved = False
@@ -299,15 +302,14 @@ def lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
                 continue
             weights, ok = _anderson(last)
             if ok:
-                b_try[:] = b
                 for jj in range(n_ws):
                     acc = 0.0
                     for k in range(K):
                         acc += weights[k] * last[k + 1, jj]
-                    b_try[ws[jj]] = acc
+                    b_try[jj] = acc
                 if positive:
                     for jj in range(n_ws):
-                        if b_try[ws[jj]] < 0.0:
+                        if b_try[jj] < 0.0:
                             ok = False
             if ok:
                 r_try[:] = 0.0
@@ -316,9 +318,12 @@ def lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
                     r_try += weights[k] * last_r[k + 1]
                     s_try += weights[k] * last_shift[k + 1]
                 shift_try[0] = s_try
+                for jj in range(n_ws):
+                    b_ws[jj] = b[ws[jj]]
                 if (_ws_objective(q, r_try, shift_try, b_try, ws, pen)
-                        < _ws_objective(q, r, shift, b, ws, pen)):
-                    b[:] = b_try
+                        < _ws_objective(q, r, shift, b_ws, ws, pen)):
+                    for jj in range(n_ws):
+                        b[ws[jj]] = b_try[jj]
                     r[:] = r_try
                     shift[0] = s_try
         elif epoch % 5 != 0:
@@ -328,3 +333,269 @@ def lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
                          b, ws, lips, pen, positive) <= tol:
             break
     return epoch
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def full_corr(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift, out):
+    """``out_j = sum_i q_i (X_ij - m_j) (r_i + shift)`` for every column.
+
+    Unlike :func:`_corr`, the residual's weighted mean is not assumed to be
+    zero (it is only zero up to rounding): it is subtracted explicitly, as
+    ``LinearDesign.corr`` does.
+    """
+    n = r.shape[0]
+    rmean = 0.0
+    for i in range(n):
+        rmean += q[i] * (r[i] + shift)
+    for j in range(out.shape[0]):
+        out[j] = _corr_exact(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift,
+                             rmean, j)
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=_FASTMATH)
+def _corr_exact(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift, rmean, j):
+    """Column ``j`` of :func:`full_corr` (``rmean``: weighted mean of ``r + shift``)."""
+    acc = 0.0
+    if sparse:
+        if uniform:
+            for k in range(indptr[j], indptr[j + 1]):
+                acc += data[k] * (r[indices[k]] + shift)
+            acc *= q[0]
+        else:
+            for k in range(indptr[j], indptr[j + 1]):
+                i = indices[k]
+                acc += q[i] * data[k] * (r[i] + shift)
+        return acc - X_mean[j] * rmean
+    m = X_mean[j]
+    if uniform:
+        for i in range(X.shape[0]):
+            acc += (X[i, j] - m) * (r[i] + shift)
+        acc *= q[0]
+    else:
+        for i in range(X.shape[0]):
+            acc += q[i] * (X[i, j] - m) * (r[i] + shift)
+    return acc
+
+
+@njit(cache=True, nogil=True)
+def _violation(c, bj, pj, Lj, positive):
+    if Lj == 0.0:
+        return 0.0
+    if bj > 0.0:
+        return abs(c - pj)
+    if bj < 0.0:
+        return abs(c + pj)
+    if positive:
+        return max(c - pj, 0.0)
+    return max(abs(c) - pj, 0.0)
+
+
+@njit(cache=True, nogil=True)
+def lasso_solve_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
+                   r, shift, b, corr_a, r_a, shift_a, have_anchor, bnd, lips, pen,
+                   positive, tol_abs, max_iter, ws_start, K, work_f, work_i, in_ws):
+    """The whole working-set outer loop of ``solve_lasso``, compiled.
+
+    For problems whose penalties are all positive (no unpenalised column, so
+    no projection of the dual point). ``r``, ``shift`` and ``b`` are updated
+    in place. Stops when the duality gap is at most ``tol_abs`` or after
+    ``max_iter`` epochs. Returns ``(gap, n_epochs, converged)``; the gap is
+    the same rigorous bound as ``solve_lasso``'s.
+
+    Lazy optimality checks: ``corr_a`` holds the exact correlations of an
+    anchor residual ``r_a + shift_a``. By Cauchy-Schwarz, ``|c_j(r) -
+    c_j(r_a)| <= bnd_j ||r - r_a||_q`` (``bnd_j >= sqrt(L_j)``), so a zero
+    coefficient whose bound stays below its penalty can neither violate the
+    optimality conditions nor raise ``max_j |c_j| / pen_j`` above one, and
+    the dual scaling only ever uses ``max(1, that ratio)``: its correlation
+    is not needed, and the duality gap is exactly the one a full pass would
+    give. A full pass (which moves the anchor) is made only when many bounds
+    are inconclusive. The anchor arrays are updated in place
+    (``have_anchor`` false: they are filled by a first full pass).
+
+    Workspace: ``work_f`` (3, p) floats, ``work_i`` (2, p) ints and ``in_ws``
+    (p booleans, all false on entry and on exit).
+    """
+    n = y.shape[0]
+    p = b.shape[0]
+    yqy = 0.0
+    for i in range(n):
+        yqy += q[i] * y[i] * y[i]
+    pen_max = 0.0
+    for j in range(p):
+        pen_max = max(pen_max, pen[j])
+    cval = work_f[0]   # correlations of the listed features
+    vval = work_f[1]   # their violations
+    score = work_f[2]
+    idx = work_i[0]    # features whose correlation is computed
+    cand = work_i[1]
+    ws = np.empty(0, dtype=np.int64)
+    ws_size = min(ws_start, p)
+    n_epochs = 0
+    gap = np.inf
+    converged = False
+    fresh = tol_abs >= 1e-9 * yqy  # r need not be recomputed from b (see below)
+    while True:
+        s = shift[0]
+        m = 0
+        full = not have_anchor
+        known = False
+        if have_anchor:
+            # Distance to the anchor, and which correlations are needed.
+            ds = s - shift_a[0]
+            d2 = 0.0
+            for i in range(n):
+                d = r[i] - r_a[i] + ds
+                d2 += q[i] * d * d
+            dist = np.sqrt(d2) * (1.0 + 1e-12)
+            known = d2 == 0.0  # at the anchor: every correlation is known
+            if not known:
+                for j in range(p):
+                    if (in_ws[j] or b[j] != 0.0
+                            or abs(corr_a[j]) + bnd[j] * dist >= pen[j] * (1.0 - 1e-12)):
+                        idx[m] = j
+                        m += 1
+                full = m > p // 8
+        if full:
+            full_corr(X, data, indices, indptr, sparse, X_mean, q, uniform, r, s, corr_a)
+            for i in range(n):
+                r_a[i] = r[i]
+            shift_a[0] = s
+            have_anchor = True
+        if full or known:
+            for j in range(p):
+                idx[j] = j
+                cval[j] = corr_a[j]
+            m = p
+        else:
+            rmean = 0.0
+            for i in range(n):
+                rmean += q[i] * (r[i] + s)
+            for t in range(m):
+                cval[t] = _corr_exact(X, data, indices, indptr, sparse, X_mean, q, uniform,
+                                      r, s, rmean, idx[t])
+        worst = 0.0
+        ratio = 0.0
+        pen_sum = 0.0
+        cmax = pen_max
+        for t in range(m):
+            j = idx[t]
+            c = cval[t]
+            bj = b[j]
+            pj = pen[j]
+            v = _violation(c, bj, pj, lips[j], positive)
+            vval[t] = v
+            worst = max(worst, v)
+            a = max(c, 0.0) if positive else abs(c)
+            ratio = max(ratio, a / pj)
+            pen_sum += pj * abs(bj)
+            cmax = max(cmax, abs(c))
+        # Primal value and the dual value at the residual scaled into the
+        # dual feasible set (``_dual_value``), in one pass.
+        sc = ratio if ratio > 1.0 else 1.0
+        rr = 0.0
+        dd = 0.0
+        for i in range(n):
+            rt = r[i] + s
+            rr += q[i] * rt * rt
+            d = y[i] - rt / sc
+            dd += q[i] * d * d
+        primal = 0.5 * rr + pen_sum
+        gap = max(primal - 0.5 * (yqy - dd), 0.0)
+        if gap <= tol_abs and not fresh:
+            # Certify with the residual recomputed from ``b``: the updated
+            # one (coordinate and Anderson steps) carries a rounding drift,
+            # about 1e-12 of ``y^T Q y`` at most, which only matters to a
+            # gap that small (``fresh`` starts true for looser tolerances).
+            residual_from_coef(X, data, indices, indptr, sparse, X_mean, q, uniform,
+                               y, b, r, shift)
+            fresh = True
+            continue
+        if gap <= tol_abs:
+            converged = True
+            break
+        if n_epochs >= max_iter:
+            break
+        # Candidates (every non-zero coefficient is listed).
+        n_keep = 0
+        n_cand = 0
+        for t in range(m):
+            j = idx[t]
+            if b[j] != 0.0:
+                n_keep += 1
+                cand[n_cand] = j
+                score[n_cand] = np.inf
+                n_cand += 1
+            elif vval[t] > 0.0:
+                cand[n_cand] = j
+                score[n_cand] = vval[t]
+                n_cand += 1
+        grow = 2 * ws_size if 2 * n_keep >= ws_size else ws_size
+        ws_size = min(p, max(grow, 2 * n_keep))
+        if ws_size < p:
+            if n_cand > ws_size:
+                order = np.argsort(-score[:n_cand])[:ws_size]
+                new_ws = np.sort(cand[:n_cand][order])
+            else:
+                new_ws = cand[:n_cand].copy()
+        else:
+            new_ws = np.arange(p)
+        tol_in = 0.3 * worst
+        same = new_ws.shape[0] == ws.shape[0]
+        if same:
+            for jj in range(ws.shape[0]):
+                if ws[jj] != new_ws[jj]:
+                    same = False
+                    break
+        if same:
+            tol_in *= 0.03
+        tol_in = max(tol_in, 1e-13 * cmax)
+        for jj in range(ws.shape[0]):
+            in_ws[ws[jj]] = False
+        ws = new_ws
+        for jj in range(ws.shape[0]):
+            in_ws[ws[jj]] = True
+        n_epochs += lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
+                                r, shift, b, ws, lips, pen, positive, max_iter - n_epochs,
+                                tol_in, K)
+    for jj in range(ws.shape[0]):
+        in_ws[ws[jj]] = False
+    return gap, n_epochs, converged
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def dense_column_stats(X, q, uniform, y, center, X_mean, lips, corr_y):
+    """Column means, ``L_j`` and ``corr_y_j = sum_i q_i (X_ij - m_j) y_i``, in one pass.
+
+    ``y`` is the centred target. Each column is read from memory once (the
+    second sweep over it hits the cache), where computing the three
+    separately would stream the whole matrix three times.
+    """
+    n, p = X.shape
+    for j in range(p):
+        m = 0.0
+        if center:
+            if uniform:
+                for i in range(n):
+                    m += X[i, j]
+                m *= q[0]
+            else:
+                for i in range(n):
+                    m += q[i] * X[i, j]
+        L = 0.0
+        c = 0.0
+        if uniform:
+            for i in range(n):
+                v = X[i, j] - m
+                L += v * v
+                c += v * y[i]
+            L *= q[0]
+            c *= q[0]
+        else:
+            for i in range(n):
+                v = X[i, j] - m
+                L += q[i] * v * v
+                c += q[i] * v * y[i]
+        X_mean[j] = m
+        lips[j] = max(L, 0.0)
+        corr_y[j] = c

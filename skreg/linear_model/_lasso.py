@@ -3,8 +3,8 @@
 
 from ..utils._validation import check_bool
 from ._base import FitResult, PenalisedLinearRegressor
-from ._design import LinearDesign
-from ._lasso_solver import _UnpenalisedProjector, lasso_alpha_max, solve_lasso
+from ._design import LassoDesign
+from ._lasso_solver import _UnpenalisedProjector, lasso_alpha_max, solve_weighted_lasso
 from ._path import PATH_PARAMETERS, run_path
 
 
@@ -12,7 +12,7 @@ class LassoProblem:
     """``(1/2) sum_i q_i (y_i - x_i b - b0)^2 + alpha sum_j w_j |b_j|``."""
 
     def __init__(self, X, y, q, weights, fit_intercept, positive=False):
-        self.design = LinearDesign(X, y, q, center=fit_intercept)
+        self.design = LassoDesign(X, y, q, center=fit_intercept)
         self.weights = weights
         self.positive = positive
         self.n_features = X.shape[1]
@@ -20,7 +20,8 @@ class LassoProblem:
         self._state = {}  # residual and correlations of the last solution
 
     def _projector(self, pen):
-        key = (pen == 0).tobytes()
+        # Every penalty positive (the usual case): no per-alpha key to hash.
+        key = "none" if pen.min() > 0 else (pen == 0).tobytes()
         if key not in self._projectors:
             self._projectors[key] = _UnpenalisedProjector(self.design, pen)
         return self._projectors[key]
@@ -31,7 +32,7 @@ class LassoProblem:
 
     def solve(self, alpha, coef_init, tol, max_iter, warn=True):
         pen = alpha * self.weights
-        coef, gap, n_iter, converged = solve_lasso(
+        coef, gap, n_iter, converged = solve_weighted_lasso(
             self.design, pen, positive=self.positive, coef_init=coef_init,
             tol=tol, max_iter=max_iter, projector=self._projector(pen), warn=warn,
             state=self._state)

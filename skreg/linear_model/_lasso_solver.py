@@ -10,6 +10,12 @@ optimality conditions most. Inner loop (numba): coordinate descent epochs with
 Anderson extrapolation on the working set, stopped at a fraction of the outer
 violation. This is the scheme of skglm and celer; the kernels are plain
 ``@njit(cache=True)`` functions so a new process compiles nothing.
+
+``solve_weighted_lasso`` (used by ``WeightedLasso`` and its path) runs the
+same outer loop compiled (``_kernels.lasso_solve_ws``) whenever no column is
+unpenalised, with lazy optimality checks that skip the correlations a
+Cauchy-Schwarz bound shows cannot matter; ``solve_lasso`` stays the general
+loop (unpenalised columns, and the square-root Lasso's inner solves).
 """
 
 import warnings
@@ -144,13 +150,17 @@ def solve_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-4,
     if state is not None:
         state.update(coef=b.copy(), r=r, shift=shift, corr=corr)
     if warn and not converged:
-        warnings.warn(
-            f"Objective did not converge: duality gap {gap:.3e} > tol * scale "
-            f"{tol * scale:.3e} after {n_epochs} epochs. Increase max_iter or "
-            "tol, or scale the features.",
-            ConvergenceWarning,
-        )
+        _warn_not_converged(gap, tol * scale, n_epochs)
     return b, gap, n_epochs, converged
+
+
+def _warn_not_converged(gap, threshold, n_epochs):
+    warnings.warn(
+        f"Objective did not converge: duality gap {gap:.3e} > tol * scale "
+        f"{threshold:.3e} after {n_epochs} epochs. Increase max_iter or "
+        "tol, or scale the features.",
+        ConvergenceWarning,
+    )
 
 
 def lasso_alpha_max(design, weights, positive=False, projector=None):
@@ -162,3 +172,69 @@ def lasso_alpha_max(design, weights, positive=False, projector=None):
     mask = weights > 0
     c = np.maximum(corr[mask], 0.0) if positive else np.abs(corr[mask])
     return float(np.max(c / weights[mask]))
+
+
+def solve_weighted_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-4,
+                         max_iter=1000, projector=None, warn=True, state=None):
+    """``solve_lasso`` with its outer loop compiled when every penalty is positive.
+
+    Same problem, stopping rule, duality gap and return values as
+    :func:`solve_lasso` (which it calls when a column is unpenalised: the dual
+    point then needs the projection of ``_UnpenalisedProjector``). Running the
+    working-set loop in numba removes the Python work per outer iteration,
+    which dominates a warm-started path on a sparse design.
+    """
+    if projector is None:
+        projector = _UnpenalisedProjector(design, pen)
+    if projector.idx.size:
+        if state and "corr" not in state:
+            state.clear()  # filled by the compiled loop below, not by solve_lasso
+        return solve_lasso(design, pen, positive=positive, coef_init=coef_init, tol=tol,
+                           max_iter=max_iter, projector=projector, warn=warn, state=state)
+    from ._kernels import lasso_solve_ws  # numba is imported on first use
+
+    p = design.n_features
+    b = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64)
+    if positive:
+        np.maximum(b, 0.0, out=b)
+    # Anchor of the lazy optimality checks (see ``lasso_solve_ws``): a
+    # residual and its exact correlations, carried along a path in ``state``.
+    if state and np.array_equal(state.get("coef"), b) and "r_a" in state:
+        r, shift = state["r"].copy(), state["shift"].copy()
+        r_a, shift_a, corr_a = state["r_a"], state["shift_a"], state["corr_a"]
+        have_anchor = True
+    elif coef_init is None and getattr(design, "corr_y", None) is not None:
+        # Start from zero: the residual is y, whose correlations are known.
+        r, shift = design.y.copy(), np.zeros(1)
+        r_a, shift_a, corr_a = design.y.copy(), np.zeros(1), design.corr_y.copy()
+        have_anchor = True
+    else:
+        r, shift = design.residual(b)
+        r_a, shift_a, corr_a = np.empty(design.n_samples), np.zeros(1), np.empty(p)
+        have_anchor = False
+    bnd = getattr(design, "_corr_bound", None)
+    if bnd is None:
+        # sqrt(L_j), inflated to cover the rounding of L_j (for sparse
+        # columns L_j = sum q x^2 - m^2 may lose digits to cancellation).
+        lips = design.lipschitz
+        bnd = np.sqrt(lips + 1e-12 * (lips + design.X_mean ** 2)) * (1.0 + 1e-12)
+        design._corr_bound = bnd
+    work = getattr(design, "_lasso_work", None)
+    if work is None:
+        work = (np.empty((3, p)), np.empty((2, p), dtype=np.int64), np.zeros(p, dtype=bool))
+        design._lasso_work = work
+    scale = getattr(design, "_lasso_scale", None)
+    if scale is None:
+        scale = design._lasso_scale = 0.5 * vdot(design.q, design.y * design.y)
+    gap, n_epochs, converged = lasso_solve_ws(
+        *design.kernel_args(), design.y, r, shift, b, corr_a, r_a, shift_a, have_anchor,
+        bnd, design.lipschitz, pen, positive, tol * scale, max_iter, _WS_START, _ANDERSON_K,
+        *work)
+    if state is not None:
+        # solve_lasso's entries are left out: it would recompute them.
+        state.clear()
+        state.update(coef=b.copy(), r=r, shift=shift, r_a=r_a, shift_a=shift_a,
+                     corr_a=corr_a)
+    if warn and not converged:
+        _warn_not_converged(gap, tol * scale, n_epochs)
+    return b, gap, n_epochs, converged
