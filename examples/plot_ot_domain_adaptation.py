@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Domain adaptation by optimal transport on tabular data
-=====================================================
+======================================================
 
 A classifier trained on one domain (the *source*) often fails on data
 measured differently (the *target*): here the wine data set of

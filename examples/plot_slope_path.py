@@ -1,7 +1,7 @@
 """
-==================================================
+====================================================
 SLOPE: clusters of coefficients and strong screening
-==================================================
+====================================================
 
 SLOPE (:class:`skreg.SLOPE`) penalises the *sorted* magnitudes of the
 coefficients with a non-increasing sequence :math:`\\lambda`:

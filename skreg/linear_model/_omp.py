@@ -353,7 +353,7 @@ class WeightedOMP(PenalisedLinearRegressor):
         Number of steps (``len(support_)``).
     n_nonzero_coefs_ : int
         The budget used.
-    objective_path_ : ndarray of shape (n_iter_ + 1,)
+    objective_path_ : ndarray of shape (n_iter + 1,)
         Objective :math:`G` of the starting model (intercept only) and after
         each step.
     n_features_in_ : int
