@@ -25,8 +25,8 @@ class _GroupSLOPEBase(PenalisedLinearRegressor):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. Sparse input is converted to CSC; the columns of
-            the screened groups are copied into a dense block.
+            Training data. Sparse input is converted to CSC; the solvers
+            run on the CSC columns of the screened groups.
         y : array-like of shape (n_samples,)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None

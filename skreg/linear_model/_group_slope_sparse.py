@@ -47,6 +47,10 @@ _BISECTION_STEPS = 20
 
 
 class _SparseGroupSLOPEProblem(_GroupProblem):
+    # Condat-Vu fits take hundreds to thousands of iterations: a loose first
+    # fit of every working set costs little and saves refits at full accuracy.
+    _always_loose = True
+
     def __init__(self, X, y, q, weights, fit_intercept, *, groups, l1_ratio,
                  var_lambdas, group_lambdas, screening):
         super().__init__(X, y, q, weights, fit_intercept, groups=groups,
@@ -89,12 +93,12 @@ class _SparseGroupSLOPEProblem(_GroupProblem):
     def _fit_sub(self, groups, alpha, b, tol, max_iter):
         if groups.size == 0:
             return 0
-        A, part, idx, lips = self._sub(groups)
+        op, part, idx, lips = self._sub(groups)
         a = self.l1_ratio
         bs = b[idx].copy()
         us = self._u[idx].copy()
         n_iter, _ = pd_sparse_group_slope(
-            A, self.y_scaled, bs, us, alpha * a * self.var_lambdas[:idx.size],
+            op, self.y_scaled, bs, us, alpha * a * self.var_lambdas[:idx.size],
             alpha * (1.0 - a) * self.group_lambdas[:part.n_groups],
             self.partition.feature_weights()[idx], part.order, part.starts, lips, tol,
             max_iter)
