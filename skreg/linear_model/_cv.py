@@ -42,6 +42,21 @@ class PathCV(PenalisedLinearRegressor):
         check_max_iter(self.max_iter)
         check_bool(self.fit_intercept, "fit_intercept")
 
+    def _make_problem(self, X, y, q):
+        """The problem on the whole data, and how to build it on each fold.
+
+        Returns ``(problem, fold_problem, options, weights)``: each fold's
+        problem is ``fold_problem(X, y, q, weights, fit_intercept, **options)``,
+        so what was validated on the whole data is not validated again.
+        """
+        weights = check_feature_weights(self.weights, X.shape[1])
+        options = self._problem_options()
+        problem = self._problem(X, y, q, weights, self.fit_intercept, **options)
+        return problem, self._problem, options, weights
+
+    def _set_penalty_attributes(self, problem):
+        """Fitted attributes of the penalty at ``alpha_`` (none by default)."""
+
     def fit(self, X, y, sample_weight=None):
         """Choose ``alpha`` by cross-validation, then refit on all the data.
 
@@ -58,9 +73,7 @@ class PathCV(PenalisedLinearRegressor):
         """
         self._check_params()
         X, y, q = validate_fit_data(self, X, y, sample_weight)
-        weights = check_feature_weights(self.weights, X.shape[1])
-        options = self._problem_options()
-        problem = self._problem(X, y, q, weights, self.fit_intercept, **options)
+        problem, fold_problem, options, weights = self._make_problem(X, y, q)
         grid = alpha_grid(problem.alpha_max(), self.alphas, self.eps)
         # Imported here: both are heavy and only needed by the CV estimators.
         from joblib import Parallel, delayed
@@ -68,7 +81,7 @@ class PathCV(PenalisedLinearRegressor):
 
         folds = list(check_cv(self.cv).split(X, y))
         losses = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fold_losses)(self._problem, options, X, y, q, weights,
+            delayed(_fold_losses)(fold_problem, options, X, y, q, weights,
                                   self.fit_intercept, grid, train, test,
                                   self.tol, self.max_iter, self._loss)
             for train, test in folds
@@ -80,6 +93,7 @@ class PathCV(PenalisedLinearRegressor):
         self.alpha_ = float(grid[best])
         res = problem.solve(self.alpha_, None, float(self.tol), int(self.max_iter), warn=True)
         self._set_result(res, X.dtype)
+        self._set_penalty_attributes(problem)
         return self
 
 

@@ -1,14 +1,11 @@
 """Cross-validated Group SLOPE and Sparse-group SLOPE (the grid and folds of ``PathCV``)."""
 
-import numpy as np
 
-from ._base import validate_fit_data
-from ._cv import _CV_DOC, PathCV, _fold_losses
+from ._cv import _CV_DOC, PathCV
 from ._group_slope import _group_slope_problem
 from ._group_slope_groups import check_l1_ratio
 from ._group_slope_screening import GroupSLOPEProblem
 from ._group_slope_sparse import sparse_group_slope_problem
-from ._path import alpha_grid
 from ._slope import check_screening
 
 
@@ -29,44 +26,14 @@ class _GroupPathCV(PathCV):
         super()._check_params()
         check_screening(self.screening)
 
-    def fit(self, X, y, sample_weight=None):
-        """Choose ``alpha`` by cross-validation, then refit on all the data.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-            Used in every fit and to weight the held-out losses.
-
-        Returns
-        -------
-        self : object
-        """
-        self._check_params()
-        X, y, sw = validate_fit_data(self, X, y, sample_weight)
-        problem = self._make_problem(X, y, sw)
-        grid = alpha_grid(problem.alpha_max(), self.alphas, self.eps)
+    def _make_problem(self, X, y, q):
         # The folds reuse the validated groups and sequences of the whole data.
-        kind, options = self._fold_problem(problem)
-        from joblib import Parallel, delayed
-        from sklearn.model_selection import check_cv
+        problem = self._group_problem(X, y, q)
+        fold_problem, options = self._fold_problem(problem)
+        return problem, fold_problem, options, None
 
-        folds = list(check_cv(self.cv).split(X, y))
-        losses = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fold_losses)(kind, options, X, y, sw, None,
-                                  self.fit_intercept, grid, train, test, self.tol,
-                                  self.max_iter, self._loss)
-            for train, test in folds)
-        path = np.column_stack(losses)
-        best = int(np.argmin(path.mean(axis=1)))
-        self.alphas_ = grid
-        self.mse_path_ = path
-        self.alpha_ = float(grid[best])
-        res = problem.solve(self.alpha_, None, float(self.tol), int(self.max_iter), warn=True)
-        self._set_result(res, X.dtype)
+    def _set_penalty_attributes(self, problem):
         self._set_lambdas(problem, self.alpha_)
-        return self
 
 
 _EXTRA = """
@@ -114,7 +81,7 @@ class GroupSLOPECV(_GroupPathCV):
         self.cv = cv
         self.n_jobs = n_jobs
 
-    def _make_problem(self, X, y, sw):
+    def _group_problem(self, X, y, sw):
         return _group_slope_problem(X, y, sw, self.fit_intercept, self.groups,
                                     self.lambdas, self.q, self.screening)
 
@@ -169,7 +136,7 @@ class SparseGroupSLOPECV(_GroupPathCV):
         super()._check_params()
         check_l1_ratio(self.l1_ratio)
 
-    def _make_problem(self, X, y, sw):
+    def _group_problem(self, X, y, sw):
         return sparse_group_slope_problem(
             X, y, sw, None, self.fit_intercept, groups=self.groups, l1_ratio=self.l1_ratio,
             var_lambdas=self.var_lambdas, group_lambdas=self.group_lambdas, q_level=self.q,

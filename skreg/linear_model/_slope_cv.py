@@ -1,10 +1,7 @@
 """Cross-validated SLOPE: ``alpha`` chosen along the screened path."""
 
-import numpy as np
 
-from ._base import validate_fit_data
-from ._cv import PathCV, _fold_losses
-from ._path import alpha_grid
+from ._cv import PathCV
 from ._slope import SLOPEProblem, check_screening
 from ._slope_sequences import check_lambdas
 
@@ -97,43 +94,12 @@ class SLOPECV(PathCV):
         super()._check_params()
         check_screening(self.screening)
 
-    def fit(self, X, y, sample_weight=None):
-        """Choose ``alpha`` by cross-validation, then refit on all the data.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-            Used in every fit and to weight the held-out losses.
-
-        Returns
-        -------
-        self : object
-        """
-        self._check_params()
-        X, y, sw = validate_fit_data(self, X, y, sample_weight)
+    def _make_problem(self, X, y, q):
         lam = check_lambdas(self.lambdas, X.shape[1], q=self.q, n_samples=X.shape[0],
                             theta1=self.theta1, theta2=self.theta2)
         options = {"lambdas": lam, "screening": self.screening}
-        problem = SLOPEProblem(X, y, sw, None, self.fit_intercept, **options)
-        grid = alpha_grid(problem.alpha_max(), self.alphas, self.eps)
-        # Imported here: both are heavy and only needed by the CV estimators.
-        from joblib import Parallel, delayed
-        from sklearn.model_selection import check_cv
+        problem = SLOPEProblem(X, y, q, None, self.fit_intercept, **options)
+        return problem, SLOPEProblem, options, None
 
-        folds = list(check_cv(self.cv).split(X, y))
-        losses = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fold_losses)(SLOPEProblem, options, X, y, sw, None,
-                                  self.fit_intercept, grid, train, test,
-                                  self.tol, self.max_iter, self._loss)
-            for train, test in folds
-        )
-        self.mse_path_ = np.column_stack(losses)
-        best = int(np.argmin(self.mse_path_.mean(axis=1)))
-        self.alphas_ = grid
-        self.alpha_ = float(grid[best])
-        res = problem.solve(self.alpha_, None, float(self.tol), int(self.max_iter), warn=True)
-        self._set_result(res, X.dtype)
-        self.lambdas_ = self.alpha_ * lam
-        return self
+    def _set_penalty_attributes(self, problem):
+        self.lambdas_ = self.alpha_ * problem.lambdas
