@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._exact import loss_profile
 from ._likelihood_ratio import evaluate_ratio, resolve_likelihood_ratio
@@ -54,6 +54,12 @@ def check_calibration_size(calibration_size, n_samples, name):
 
 class ConformalMixin:
     """Split, calibration and per-point thresholds; see the module docstring."""
+
+    def _validate_X(self, X):
+        # Any input the wrapped model accepts (no dtype or finiteness checks:
+        # that is the model's call).
+        return validate_data(self, X, accept_sparse=["csr", "csc"], dtype=None,
+                             ensure_all_finite=False, reset=False)
 
     def _check_common_params(self):
         self._alpha = check_alpha(self.alpha)

@@ -123,10 +123,6 @@ class ConformalRiskRegressor(ConformalMixin, RegressorMixin, BaseEstimator):
         self.likelihood_ratio = likelihood_ratio
         self.random_state = random_state
 
-    def _validate_X(self, X):
-        return validate_data(self, X, accept_sparse=["csr", "csc"], dtype=None,
-                             ensure_all_finite=False, reset=False)
-
     def fit(self, X, y, *, X_target=None):
         """Fit the model on one part of the data and calibrate on the other.
 
