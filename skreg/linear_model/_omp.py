@@ -12,8 +12,6 @@ from sklearn.utils.extmath import safe_sparse_dot
 from ..utils._validation import check_alpha, check_bool, check_feature_weights
 from ._base import PenalisedLinearRegressor, validate_fit_data, validate_path_data
 from ._design import LinearDesign
-from ._omp_refit import IncrementalCholesky, LADRefit
-from ._omp_scores import lad_bounds, lad_scores, ls_scores
 
 LOSSES = ("lasso", "sqrt_lasso", "lad_lasso")
 PENALTIES = ("l0", "l1")
@@ -94,6 +92,8 @@ def greedy_omp(X, y, q, weights, alpha, loss, penalty, fit_intercept, max_atoms,
 
 def _greedy_ls(X, y, q, weights, alpha, pen, loss, penalty, fit_intercept, max_atoms,
                record):
+    from ._omp_refit import IncrementalCholesky
+    from ._omp_scores import ls_scores  # numba: imported on first fit
     # With an intercept the loss is minimised over b0 in closed form, i.e. the
     # columns and y are centred (weighted by q): the scores are then the exact
     # decreases with the intercept re-optimised too.
@@ -150,6 +150,7 @@ def _lad_candidate_scores(X, Xa, q, d, r, b, pen, l1, support, in_s):
     ``c_j / d_j``, see :func:`lad_bounds`); exact scores are computed in decreasing order of the
     upper bounds until no bound beats the best score known.
     """
+    from ._omp_scores import lad_bounds, lad_scores  # numba: imported on first fit
     p = b.shape[0]
     scores = np.full(p, -np.inf)
     best = 0.0
@@ -187,6 +188,7 @@ def _lad_candidate_scores(X, Xa, q, d, r, b, pen, l1, support, in_s):
 
 
 def _greedy_lad(X, y, q, weights, alpha, pen, penalty, fit_intercept, max_atoms, record):
+    from ._omp_refit import LADRefit  # numba: imported on first fit
     # The intercept is an unpenalised column of the l1 refit; the selection
     # step moves one coefficient with the intercept held fixed.
     p = X.shape[1]

@@ -10,8 +10,6 @@ from sklearn.utils.extmath import safe_sparse_dot
 from ..utils._validation import check_bool, check_feature_weights
 from ._base import PenalisedLinearRegressor, validate_fit_data
 from ._omp import LOSSES, PENALTIES, WeightedOMP, _as_float64, greedy_omp
-from ._omp_refit import lad_intercept
-from ._omp_scores import selection_scores
 
 
 def omp_alpha_max(X, y, q, weights, loss, penalty, fit_intercept):
@@ -25,6 +23,9 @@ def omp_alpha_max(X, y, q, weights, loss, penalty, fit_intercept):
     ``z_j = sum_{r_i = 0} q_i |x_ij|``), the subgradient conditions of a zero
     coefficient. Features with ``w_j = 0`` are free and do not count.
     """
+    from ._omp_refit import lad_intercept  # numba: imported on first fit
+    from ._omp_scores import selection_scores
+
     pos = weights > 0
     p = X.shape[1]
     zero = np.zeros(p)

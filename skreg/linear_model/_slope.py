@@ -11,9 +11,7 @@ from ._base import (
 )
 from ._design import LinearDesign
 from ._path import alpha_grid, compute_path
-from ._slope_screening import solve_slope, strong_set
 from ._slope_sequences import check_lambdas
-from ._sorted_l1 import _dual_norm_sorted
 
 SCREENING = ("strong", None)
 
@@ -44,10 +42,15 @@ class SLOPEProblem:
         self._alpha_prev = None
 
     def alpha_max(self):
+        from ._sorted_l1 import _dual_norm_sorted  # numba: imported on first fit
+
         corr = self.design.corr(self.design.y)
         return _dual_norm_sorted(np.sort(np.abs(corr))[::-1], self.lambdas)
 
     def solve(self, alpha, coef_init, tol, max_iter, warn=True):
+        # numba: imported on first fit
+        from ._slope_screening import solve_slope, strong_set
+
         lam = alpha * self.lambdas
         ws_init, grow = None, False
         if self.screening == "strong":

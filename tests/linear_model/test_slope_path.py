@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from test_slope import make_data, slope_objective
 
-import skreg.linear_model._slope as slope_module
+import skreg.linear_model._slope_screening as slope_screening_module
 from skreg import SLOPE, slope_path
 from skreg.linear_model._design import LinearDesign
 from skreg.linear_model._slope_screening import solve_slope
@@ -64,7 +64,7 @@ def test_forced_kkt_violation_is_caught_and_fixed(monkeypatch):
     def empty_strong_set(corr, b, lam_prev, lam_next):
         return np.flatnonzero(b != 0)
 
-    monkeypatch.setattr(slope_module, "strong_set", empty_strong_set)
+    monkeypatch.setattr(slope_screening_module, "strong_set", empty_strong_set)
     _, coefs, _, info = slope_path(X, y, screening="strong", **kw)
     assert info["n_violations"].sum() > 0
     assert info["n_refits"].sum() > 0
