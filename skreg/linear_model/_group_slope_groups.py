@@ -28,16 +28,26 @@ class GroupPartition:
     """
 
     def __init__(self, members):
-        self.n_groups = len(members)
-        self.sizes = np.array([len(m) for m in members], dtype=np.float64)
+        sizes = np.array([len(m) for m in members], dtype=np.int64)
+        self._set(np.concatenate(members).astype(np.int64), sizes)
+
+    @classmethod
+    def from_arrays(cls, order, sizes):
+        """Partition from ``order`` (features group after group) and the group sizes."""
+        part = cls.__new__(cls)
+        part._set(np.asarray(order, dtype=np.int64), np.asarray(sizes, dtype=np.int64))
+        return part
+
+    def _set(self, order, sizes):
+        self.n_groups = sizes.size
+        self.sizes = sizes.astype(np.float64)
         self.starts = np.zeros(self.n_groups + 1, dtype=np.int64)
-        np.cumsum(self.sizes.astype(np.int64), out=self.starts[1:])
-        self.order = np.concatenate(members).astype(np.int64)
-        self.n_features = self.order.size
+        np.cumsum(sizes, out=self.starts[1:])
+        self.order = order
+        self.n_features = order.size
         self.weights = np.sqrt(self.sizes)
         self.group_of = np.empty(self.n_features, dtype=np.int64)
-        for g, m in enumerate(members):
-            self.group_of[m] = g
+        self.group_of[order] = np.repeat(np.arange(self.n_groups, dtype=np.int64), sizes)
         self._feature_weights = self.weights[self.group_of]
         self._feature_weights.flags.writeable = False
 
@@ -47,10 +57,10 @@ class GroupPartition:
 
     def features(self, groups):
         """Sorted feature indices of the given groups."""
-        if len(groups) == 0:
+        groups = np.asarray(groups, dtype=np.int64)
+        if groups.size == 0:
             return np.empty(0, dtype=np.int64)
-        parts = [self.order[self.starts[g]:self.starts[g + 1]] for g in groups]
-        return np.sort(np.concatenate(parts))
+        return np.flatnonzero(np.isin(self.group_of, groups))
 
     def restrict(self, groups):
         """Partition of the features of ``groups``, renumbered ``0..k-1``.
@@ -58,12 +68,15 @@ class GroupPartition:
         Returns the sub-partition and the (sorted) original feature indices,
         so that column ``i`` of the restricted problem is feature ``idx[i]``.
         """
-        idx = self.features(groups)
+        groups = np.asarray(groups, dtype=np.int64)
+        sizes = self.starts[groups + 1] - self.starts[groups]
+        # Positions in ``order`` of the members of ``groups``, group after group.
+        offsets = np.repeat(self.starts[groups] - np.cumsum(sizes) + sizes, sizes)
+        members = self.order[offsets + np.arange(int(sizes.sum()))]
+        idx = np.sort(members)
         position = np.empty(self.n_features, dtype=np.int64)
         position[idx] = np.arange(idx.size)
-        members = [position[self.order[self.starts[g]:self.starts[g + 1]]]
-                   for g in groups]
-        return GroupPartition(members), idx
+        return GroupPartition.from_arrays(position[members], sizes), idx
 
 
 def check_groups(groups, n_features):

@@ -13,8 +13,11 @@ group-based SLOPE models":
    rule of Larsson et al. (2020); the strong set is its top groups plus the
    groups active at the previous solution.
 2. **Fit** on a working set (numba, ``_group_slope_solver``): the groups
-   active at the previous solution and the previous working set (the
-   strong set when there are none), to 100 times the target duality gap
+   active at the previous solution, the previous working set and the
+   groups whose KKT statistic, extrapolated linearly from the last two
+   solutions of the path, reaches the threshold at the new alpha
+   (``_predicted``; the strong set when there are none), to 100 times the
+   target duality gap
    while the checks below keep adding groups, then to the target. On
    sparse ``X`` the solvers run on the CSC columns of these groups, never
    on a dense copy.
@@ -44,6 +47,7 @@ from ._design import LinearDesign, vdot
 from ._group_slope_groups import GroupPartition, check_groups
 from ._group_slope_prox import group_norms, sorted_dual_ratio
 from ._group_slope_solver import (
+    _matvec,
     _rmatvec,
     dense_operator,
     fista_group_slope,
@@ -65,6 +69,9 @@ _GRAM_MAX = 2000
 _LOOSE = 100.0
 # Sub-problem tolerance divisions by 10 before a fit on every group.
 _MAX_TIGHTENINGS = 3
+# Relative margin below the KKT threshold at which a group is predicted to
+# enter (``_predicted``).
+_PREDICT_MARGIN = 0.005
 
 
 @functools.lru_cache(maxsize=1)
@@ -170,15 +177,26 @@ class _GroupProblem:
         """``X_c^T (q * r)``; on sparse ``X`` with the solvers' kernel over all columns."""
         if self._X_csc is None:
             return self.design.corr(r)
+        out = np.empty(self.n_features)
+        _rmatvec(self._full_operator(), self.sqrt_q * r, out, np.empty(self.n_samples))
+        return out
+
+    def _full_operator(self):
         if self._full_op is None:
             self._full_op = sparse_operator(self._X_csc, self.design.X_mean, self.sqrt_q,
                                             np.ones(self.n_features))
-        out = np.empty(self.n_features)
-        _rmatvec(self._full_op, self.sqrt_q * r, out, np.empty(self.n_samples))
-        return out
+        return self._full_op
 
     def _full_corr(self, b):
-        r = self.design.y - self.design.matvec(b)
+        if self._X_csc is None:
+            r = self.design.y - self.design.matvec(b)
+        else:
+            # ``X_c b`` with the kernel, which skips the zero coefficients.
+            op = self._full_operator()
+            op = op[:5] + (np.ones(self.n_samples), True)
+            Xb = np.empty(self.n_samples)
+            _matvec(op, b, Xb)
+            r = self.design.y - Xb
         return r, self._corr(r)
 
     def _group_stat(self, c):
@@ -229,6 +247,33 @@ class _GroupProblem:
         strong[order[:k]] = True
         return strong
 
+    def _predicted(self, alpha, work):
+        """Groups outside ``work`` predicted to violate the KKT checks at ``alpha``.
+
+        The gradient is extrapolated linearly in alpha from the last two
+        solutions of the path, and the groups outside ``work`` are scanned,
+        largest statistic first, against the penalty sequence past the
+        ``work`` groups (slightly lowered by ``_PREDICT_MARGIN``), with the
+        sequential rule of the strong set. A heuristic: the KKT checks
+        still decide, it only saves refits (on the sparse benchmark of
+        Group SLOPE, 21 refits fall to none).
+        """
+        st = self._state
+        if st.get("prev") is None:
+            return np.empty(0, dtype=np.int64)
+        c0, a0 = st["prev"]
+        c1, a1 = st["corr"], st["alpha"]
+        if not a0 > a1 > alpha:
+            return np.empty(0, dtype=np.int64)
+        c_ext = c1 + (c1 - c0) * ((a1 - alpha) / (a0 - a1))
+        stat = self._screen_stat(c_ext, alpha)
+        outside = np.flatnonzero(~work)
+        k = work.size - outside.size
+        order = outside[np.argsort(-stat[outside], kind="stable")]
+        lam = (alpha * (1.0 - _PREDICT_MARGIN)) * self._group_lambdas()[k:]
+        kk = strong_set_size(stat[order], lam, lam)
+        return order[:kk]
+
     _strong_size = staticmethod(strong_set_size)
     _always_loose = False
 
@@ -257,9 +302,17 @@ class _GroupProblem:
         # SLOPE, l1_ratio=0.5, on the sparse benchmark: a fifth fewer fits).
         work = self._active_groups(b)
         st = self._state
+        predicted = np.empty(0, dtype=np.int64)
         if (self.screening is not None and st and np.array_equal(st["coef"], b)
                 and not st["work"].all()):
             work |= st["work"]
+            # Groups whose KKT statistic, extrapolated along the path, reaches
+            # the threshold at this alpha: fitting them now saves the refit.
+            predicted = self._predicted(alpha, work)
+            work[predicted] = True
+            # Those the strong rule discarded count as its violations if
+            # they enter the model (as the KKT checks would have added them).
+            predicted = predicted[~strong[predicted]]
         if self.screening is None or not work.any():
             work = strong.copy()
         n_iter = n_refits = n_violations = n_tightened = 0
@@ -305,9 +358,12 @@ class _GroupProblem:
             else:
                 work[:] = True
                 tol_sub = tol_abs
+        if predicted.size:
+            n_violations += int(np.count_nonzero(self._active_groups(b)[predicted]))
         self.stats.append((n_first, n_violations, n_refits))
         self._state = {"coef": b.copy(), "alpha": alpha, "corr": c, "work": work,
-                       "n_refits": n_refits}
+                       "n_refits": n_refits,
+                       "prev": (st["corr"], st["alpha"]) if st else None}
         if warn and not converged:
             warnings.warn(
                 f"Objective did not converge: duality gap {gap:.3e} > tol * scale "

@@ -179,6 +179,34 @@ def test_kkt_violations_are_fixed(kind, monkeypatch):
     assert_allclose(coefs, ref, atol=1e-6)
 
 
+@pytest.mark.parametrize("kind", ["group", "sparse_group"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_predicted_groups_do_not_change_the_path(kind, sparse, monkeypatch):
+    # Groups predicted to enter (gradient extrapolated along the path) only
+    # enlarge the working set; with and without them the path is the same,
+    # and they are never groups the working set already holds.
+    X, y, labels = make_problem(sparse=sparse, seed=8)
+    path, extra = PATHS[kind]
+    kw = dict(groups=labels, alphas=15, eps=0.05, fit_intercept=True, tol=1e-12,
+              max_iter=1_000_000, screening="strong", **extra)
+    predicted = _GroupProblem._predicted
+    n_predicted = []
+
+    def spy(self, alpha, work):
+        out = predicted(self, alpha, work)
+        assert not np.any(work[out])
+        n_predicted.append(out.size)
+        return out
+
+    monkeypatch.setattr(_GroupProblem, "_predicted", spy)
+    _, c1, _, info = path(X, y, **kw)
+    assert sum(n_predicted) > 0
+    monkeypatch.setattr(_GroupProblem, "_predicted",
+                        lambda self, alpha, work: np.empty(0, dtype=np.int64))
+    _, c2, _, info_off = path(X, y, **kw)
+    assert_allclose(c1, c2, atol=1e-6)
+
+
 # ----------------------------------------------------------- special cases
 def test_singleton_groups_and_l1_ratio_one_are_slope():
     X, y, _ = make_problem(40, 20, 20, seed=7)

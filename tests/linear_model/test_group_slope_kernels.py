@@ -107,3 +107,49 @@ def test_sparse_path_equals_dense_path(path, extra):
             _, c_d, _, _ = path(X.toarray(), y, screening=screening, **kw)
         assert np.count_nonzero(c_sp[:, -1]) > n  # restricted problems with m > n
         assert_allclose(c_sp, c_d, atol=1e-6)
+
+
+def test_fista_gap_recursion_matches_the_exact_gap():
+    # The solver tracks the gradient at its iterate through the affine
+    # recursion; the gap it returns must be the gap at the returned point.
+    from skreg.linear_model._group_slope_prox import group_dual_ratio, group_penalty
+
+    n, m = 30, 70
+    _, op_s, _, A, _ = _operators(n, m, np.float64, seed=4)
+    rng = np.random.default_rng(5)
+    y = A[:, :6] @ rng.standard_normal(6) + 0.1 * rng.standard_normal(n)
+    part = check_groups(np.sort(np.arange(m) % 14), m)
+    lam = 0.1 * np.linspace(1.0, 0.3, part.n_groups)
+    for max_iter, tol in ((7, 1e-30), (100_000, 1e-9)):
+        x = np.zeros(m)
+        it, gap = fista_group_slope(op_s, y, x, lam, part.order, part.starts,
+                                    lipschitz_constant(A), tol, max_iter)
+        r = y - A @ x
+        primal = 0.5 * r @ r + group_penalty(x, lam, part.order, part.starts)
+        s = max(1.0, group_dual_ratio(A.T @ r, lam, part.order, part.starts))
+        dual = 0.5 * (y @ y - np.sum((y - r / s) ** 2))
+        assert_allclose(gap, max(primal - dual, 0.0), rtol=1e-8, atol=1e-14)
+        assert it <= max_iter
+    assert gap <= 1e-9 and np.any(x != 0)
+
+
+def test_restrict_matches_the_partition_of_the_groups():
+    from skreg.linear_model._group_slope_groups import GroupPartition
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        p = int(rng.integers(1, 40))
+        part = check_groups(rng.integers(0, int(rng.integers(1, 8)), p), p)
+        groups = rng.choice(part.n_groups, int(rng.integers(1, part.n_groups + 1)),
+                            replace=False)
+        sub, idx = part.restrict(groups)
+        members = [part.order[part.starts[g]:part.starts[g + 1]] for g in groups]
+        ref_idx = np.sort(np.concatenate(members))
+        position = np.empty(p, dtype=np.int64)
+        position[ref_idx] = np.arange(ref_idx.size)
+        ref = GroupPartition([position[mem] for mem in members])
+        assert np.array_equal(idx, ref_idx)
+        assert np.array_equal(part.features(groups), ref_idx)
+        for name in ("order", "starts", "sizes", "weights", "group_of"):
+            assert np.array_equal(getattr(sub, name), getattr(ref, name))
+        assert np.array_equal(sub.feature_weights(), ref.feature_weights())
