@@ -5,8 +5,6 @@ import numpy as np
 from ..utils._validation import check_bool, check_max_iter, check_tol
 from ._base import PenalisedLinearRegressor, validate_fit_data, validate_path_data
 from ._group_slope_groups import check_groups, check_l1_ratio
-from ._group_slope_screening import GroupSLOPEProblem
-from ._group_slope_sparse import sparse_group_slope_problem
 from ._path import alpha_grid, compute_path
 from ._slope import check_screening
 from ._slope_sequences import check_lambdas
@@ -52,11 +50,29 @@ class _GroupSLOPEBase(PenalisedLinearRegressor):
         return self
 
 
+def group_slope_problem(*args, **kwargs):
+    """``GroupSLOPEProblem(*args, **kwargs)``.
+
+    The solver modules (numba) are imported here, on the first fit, so that
+    ``import skreg`` does not load numba.
+    """
+    from ._group_slope_screening import GroupSLOPEProblem
+
+    return GroupSLOPEProblem(*args, **kwargs)
+
+
+def sparse_group_slope_problem(*args, **kwargs):
+    """:func:`._group_slope_sparse.sparse_group_slope_problem`, imported on first use."""
+    from ._group_slope_sparse import sparse_group_slope_problem as make
+
+    return make(*args, **kwargs)
+
+
 def _group_slope_problem(X, y, sw, fit_intercept, groups, lambdas, q, screening):
     part = check_groups(groups, X.shape[1])
     lam = check_lambdas(lambdas, part.n_groups, q=q, n_samples=X.shape[0])
-    return GroupSLOPEProblem(X, y, sw, None, fit_intercept, groups=part, lambdas=lam,
-                             screening=check_screening(screening))
+    return group_slope_problem(X, y, sw, None, fit_intercept, groups=part, lambdas=lam,
+                               screening=check_screening(screening))
 
 
 class GroupSLOPE(_GroupSLOPEBase):

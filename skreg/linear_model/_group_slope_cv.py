@@ -2,10 +2,12 @@
 
 
 from ._cv import _CV_DOC, PathCV
-from ._group_slope import _group_slope_problem
+from ._group_slope import (
+    _group_slope_problem,
+    group_slope_problem,
+    sparse_group_slope_problem,
+)
 from ._group_slope_groups import check_l1_ratio
-from ._group_slope_screening import GroupSLOPEProblem
-from ._group_slope_sparse import sparse_group_slope_problem
 from ._slope import check_screening
 
 
@@ -86,8 +88,8 @@ class GroupSLOPECV(_GroupPathCV):
                                     self.lambdas, self.q, self.screening)
 
     def _fold_problem(self, problem):
-        return GroupSLOPEProblem, {"groups": problem.partition, "lambdas": problem.lambdas,
-                                   "screening": self.screening}
+        return group_slope_problem, {"groups": problem.partition, "lambdas": problem.lambdas,
+                                     "screening": self.screening}
 
     def _set_lambdas(self, problem, alpha):
         self.lambdas_ = alpha * problem.lambdas

@@ -61,7 +61,6 @@ from ._slope import check_screening
 from ._slope_sequences import check_lambdas
 from ._sorted_l1 import _prox_sorted_l1, strong_set_size
 
-
 # Largest side of a Gram matrix formed for a Lipschitz constant (as in
 # ``lipschitz_constant``; power iterations beyond).
 _GRAM_MAX = 2000

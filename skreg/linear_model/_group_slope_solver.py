@@ -331,7 +331,7 @@ def sparse_row_gram(op, n_rows):
 
 def sparse_lipschitz(op, cols, scale):
     """``||A||_2^2`` of a ``sparse_operator`` (exact through the smaller Gram matrix)."""
-    _, data, indices, indptr, mean, sq, _ = op
+    _, _data, _indices, _indptr, mean, sq, _ = op
     n, m = cols.shape
     if min(n, m) <= 2000:
         if m <= n:

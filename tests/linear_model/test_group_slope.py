@@ -199,11 +199,11 @@ def test_predicted_groups_do_not_change_the_path(kind, sparse, monkeypatch):
         return out
 
     monkeypatch.setattr(_GroupProblem, "_predicted", spy)
-    _, c1, _, info = path(X, y, **kw)
+    _, c1, _, _info = path(X, y, **kw)
     assert sum(n_predicted) > 0
     monkeypatch.setattr(_GroupProblem, "_predicted",
                         lambda self, alpha, work: np.empty(0, dtype=np.int64))
-    _, c2, _, info_off = path(X, y, **kw)
+    _, c2, _, _info_off = path(X, y, **kw)
     assert_allclose(c1, c2, atol=1e-6)
 
 

@@ -65,9 +65,9 @@ def test_solvers_agree_on_sparse_and_dense_operators():
     lips = lipschitz_constant(A)
     lam = 0.2 * np.linspace(1.0, 0.3, part.n_groups)
     xs, xd = np.zeros(m), np.zeros(m)
-    it_s, gap_s = fista_group_slope(op_s, y, xs, lam, part.order, part.starts, lips,
+    _it_s, gap_s = fista_group_slope(op_s, y, xs, lam, part.order, part.starts, lips,
                                     1e-10, 100_000)
-    it_d, gap_d = fista_group_slope(op_d, y, xd, lam, part.order, part.starts, lips,
+    _it_d, gap_d = fista_group_slope(op_d, y, xd, lam, part.order, part.starts, lips,
                                     1e-10, 100_000)
     assert gap_s <= 1e-10 and gap_d <= 1e-10
     assert np.any(xs != 0)
