@@ -115,14 +115,21 @@ def _prox_l1(z, thr, positive):
     return 0.0
 
 
-@njit(cache=True, nogil=True)
-def _ws_objective(q, r, shift, bw, ws, pen):
-    """Objective on the working set; ``bw[jj]`` is the coefficient of ``ws[jj]``."""
-    s = shift[0]
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _ws_objective(q, rc, s, rows, B, Qo, bw, ws, pen):
+    """Objective on the working set, up to a constant.
+
+    ``rc[t]`` is the stored residual on row ``rows[t]`` (the rows the working
+    set's columns touch), ``s`` the shift, ``B`` and ``Qo`` the sums of
+    ``q_i r_i`` and ``q_i`` over the other rows (whose ``r_i`` the working
+    set cannot change: only their constant ``sum q_i r_i^2`` is left out).
+    ``bw[jj]`` is the coefficient of ``ws[jj]``.
+    """
     acc = 0.0
-    for i in range(r.shape[0]):
-        v = r[i] + s
-        acc += q[i] * v * v
+    for t in range(rc.shape[0]):
+        v = rc[t] + s
+        acc += q[rows[t]] * v * v
+    acc += 2.0 * s * B + s * s * Qo
     pen_val = 0.0
     for jj in range(ws.shape[0]):
         pen_val += pen[ws[jj]] * abs(bw[jj])
@@ -261,13 +268,45 @@ def lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
     at most ``tol`` or after ``max_epochs`` epochs; returns the epoch count.
     """
     n_ws = ws.shape[0]
+    n = r.shape[0]
+    # The rows the working set's columns touch: the only entries of ``r``
+    # coordinate descent changes (all of them for a dense ``X``), so the
+    # extrapolation stores and combines residuals on these rows only.
+    B = 0.0
+    Qo = 0.0
+    if sparse and K > 0:
+        nnz_ws = 0
+        for jj in range(n_ws):
+            nnz_ws += indptr[ws[jj] + 1] - indptr[ws[jj]]
+        mark = np.zeros(n, dtype=np.bool_)
+        rows = np.empty(min(nnz_ws, n), dtype=np.int64)
+        nr = 0
+        centred = False
+        for jj in range(n_ws):
+            j = ws[jj]
+            centred = centred or X_mean[j] != 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                i = indices[k]
+                if not mark[i]:
+                    mark[i] = True
+                    rows[nr] = i
+                    nr += 1
+        rows = rows[:nr]
+        if centred:  # the shift moves: the other rows enter the objective
+            for i in range(n):
+                if not mark[i]:
+                    B += q[i] * r[i]
+                    Qo += q[i]
+    else:
+        rows = np.arange(n)
+        nr = n
     # Every slot is written before it is read (see ``slot`` below). The
     # buffers are sized by the working set, never by ``p``.
     last = np.empty((K + 1, n_ws))
-    last_r = np.empty((K + 1, r.shape[0]))
+    last_r = np.empty((K + 1, nr))
     last_shift = np.empty(K + 1)
-    r_try = np.empty_like(r)
-    shift_try = np.zeros(1)
+    r_try = np.empty(nr)
+    r_cur = np.empty(nr)
     b_try = np.empty(n_ws)
     b_ws = np.empty(n_ws)
     epoch = 0
@@ -296,7 +335,8 @@ def lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
             # The residual is affine in the coefficients, so the residual of
             # the extrapolated point is the same combination of the stored
             # residuals: no pass over the columns is needed.
-            last_r[slot] = r
+            for t in range(nr):
+                last_r[slot, t] = r[rows[t]]
             last_shift[slot] = shift[0]
             if slot != K:
                 continue
@@ -312,19 +352,23 @@ def lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
                         if b_try[jj] < 0.0:
                             ok = False
             if ok:
-                r_try[:] = 0.0
                 s_try = 0.0
                 for k in range(K):
-                    r_try += weights[k] * last_r[k + 1]
                     s_try += weights[k] * last_shift[k + 1]
-                shift_try[0] = s_try
+                for t in range(nr):
+                    acc = 0.0
+                    for k in range(K):
+                        acc += weights[k] * last_r[k + 1, t]
+                    r_try[t] = acc
+                    r_cur[t] = r[rows[t]]
                 for jj in range(n_ws):
                     b_ws[jj] = b[ws[jj]]
-                if (_ws_objective(q, r_try, shift_try, b_try, ws, pen)
-                        < _ws_objective(q, r, shift, b_ws, ws, pen)):
+                if (_ws_objective(q, r_try, s_try, rows, B, Qo, b_try, ws, pen)
+                        < _ws_objective(q, r_cur, shift[0], rows, B, Qo, b_ws, ws, pen)):
                     for jj in range(n_ws):
                         b[ws[jj]] = b_try[jj]
-                    r[:] = r_try
+                    for t in range(nr):
+                        r[rows[t]] = r_try[t]
                     shift[0] = s_try
         elif epoch % 5 != 0:
             continue
@@ -377,6 +421,32 @@ def _corr_exact(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift, 
     return acc
 
 
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _anchor_distance(q, r, s, r_a, s_a):
+    """``sum_i q_i (r_i + s - r_a_i - s_a)^2`` and ``sum_i q_i (r_i + s)``."""
+    ds = s - s_a
+    d2 = 0.0
+    rmean = 0.0
+    for i in range(r.shape[0]):
+        d = r[i] - r_a[i] + ds
+        d2 += q[i] * d * d
+        rmean += q[i] * (r[i] + s)
+    return d2, rmean
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _gap_sums(q, r, s, y, sc):
+    """``sum_i q_i (r_i + s)^2`` and ``sum_i q_i (y_i - (r_i + s) / sc)^2``."""
+    rr = 0.0
+    dd = 0.0
+    for i in range(r.shape[0]):
+        rt = r[i] + s
+        rr += q[i] * rt * rt
+        d = y[i] - rt / sc
+        dd += q[i] * d * d
+    return rr, dd
+
+
 @njit(cache=True, nogil=True)
 def _violation(c, bj, pj, Lj, positive):
     if Lj == 0.0:
@@ -393,7 +463,7 @@ def _violation(c, bj, pj, Lj, positive):
 @njit(cache=True, nogil=True)
 def lasso_solve_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
                    r, shift, b, corr_a, r_a, shift_a, have_anchor, bnd, lips, pen,
-                   positive, tol_abs, max_iter, ws_start, K, work_f, work_i, in_ws):
+                   positive, tol_abs, max_iter, ws_start, K, work_f, work_i, flags):
     """The whole working-set outer loop of ``solve_lasso``, compiled.
 
     For problems whose penalties are all positive (no unpenalised column, so
@@ -413,64 +483,271 @@ def lasso_solve_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
     are inconclusive. The anchor arrays are updated in place
     (``have_anchor`` false: they are filled by a first full pass).
 
-    Workspace: ``work_f`` (3, p) floats, ``work_i`` (2, p) ints and ``in_ws``
-    (p booleans, all false on entry and on exit).
+    Workspace: ``work_f`` (7, p) floats, ``work_i`` (3, p) ints and ``flags``
+    (1, p) booleans, all false on entry and on exit.
+    """
+    w_max = _max(pen)
+    near_state = np.array([-1.0, 0.0, 0.0])
+    out = _ws_loop(X, data, indices, indptr, sparse, X_mean, q, uniform, y, r, shift, b,
+                   corr_a, r_a, shift_a, have_anchor, bnd, lips, pen, 1.0, -1.0, positive,
+                   tol_abs, max_iter, ws_start, K, work_f, work_i, flags,
+                   np.empty(0, dtype=np.int64), 0.0, near_state, w_max)
+    return out[0], out[1], out[2]
+
+
+@njit(cache=True, nogil=True)
+def _max(w):
+    out = 0.0
+    for j in range(w.shape[0]):
+        out = max(out, w[j])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _build_near(b, corr_a, bnd, w, lev, d_max, near, near_a, near_b, near_w):
+    """List the features with ``|corr_a_j| + bnd_j d_max >= lev w_j`` or
+    ``b_j != 0`` (those forced in with ``near_a = inf``); returns the count."""
+    m = 0
+    for j in range(b.shape[0]):
+        # Branch-free: about half the features may be listed.
+        ca = abs(corr_a[j])
+        forced = b[j] != 0.0
+        near[m] = j
+        near_a[m] = np.inf if forced else ca
+        near_b[m] = bnd[j]
+        near_w[m] = w[j]
+        m += forced or ca + bnd[j] * d_max >= lev * w[j]
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _scan_near(n_near, near, near_a, near_b, near_w, dist, lev, out):
+    """The listed features with ``near_a + near_b dist >= lev near_w``, into
+    ``out`` (in list order); returns their count."""
+    m = 0
+    for t in range(n_near):
+        if near_a[t] + near_b[t] * dist >= lev * near_w[t]:
+            out[m] = near[t]
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def lasso_path_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
+                  r, shift, b, corr_a, r_a, shift_a, have_anchor, bnd, lips, weights,
+                  alphas, positive, tol_abs, max_iter, ws_start, K, work_f, work_i, flags,
+                  coefs, gaps, n_iters, converged):
+    """:func:`lasso_solve_ws` at every ``alphas[k]`` (decreasing), warm-started.
+
+    ``pen = alphas[k] * weights`` must be positive. Writes the solutions into
+    the columns of ``coefs`` (p x n_alphas, zero on entry: only non-zero
+    coefficients are written), and ``gaps``, ``n_iters`` and ``converged``;
+    ``b``, ``r``, ``shift`` and the anchor end at the last solution. Returns
+    whether the anchor is set.
+
+    Each solve but the first starts from a working set chosen at the end
+    of the previous one, without an optimality check of its own: the
+    support plus the features of the sequential strong rule,
+    ``|c_j| >= 2 pen_new_j - pen_old_j`` (Tibshirani et al., 2012), whose
+    correlations the final check of the previous alpha computes (its lazy
+    bounds use ``min(pen_old_j, 2 pen_new_j - pen_old_j)`` as threshold).
+    Usually this working set already holds the new support, so one check
+    per alpha certifies the solution. The stopping rule and the duality
+    gap are those of :func:`lasso_solve_ws` (the seeding only chooses where
+    coordinate descent starts). No step costs ``O(p)`` per alpha but the
+    (rare) full correlation passes and the rebuilds of the lazy checks'
+    candidate list (see :func:`_ws_loop`).
+    """
+    p = b.shape[0]
+    n_alphas = alphas.shape[0]
+    w_max = _max(weights)
+    near_state = np.array([-1.0, 0.0, 0.0])
+    ws0 = np.empty(0, dtype=np.int64)
+    tol0 = 0.0
+    # The support (sorted): every non-zero of ``b`` is in it.
+    n_supp = 0
+    supp = np.empty(p, dtype=np.int64)
+    for j in range(p):
+        if b[j] != 0.0:
+            supp[n_supp] = j
+            n_supp += 1
+    supp_new = np.empty(p, dtype=np.int64)
+    for k in range(n_alphas):
+        a = alphas[k]
+        a_next = alphas[k + 1] if k + 1 < n_alphas and 2.0 * alphas[k + 1] > a else -1.0
+        gap, n_ep, conv, have_anchor, ws0, tol0, ws = _ws_loop(
+            X, data, indices, indptr, sparse, X_mean, q, uniform, y, r, shift, b, corr_a,
+            r_a, shift_a, have_anchor, bnd, lips, weights, a, a_next, positive, tol_abs,
+            max_iter, ws_start, K, work_f, work_i, flags, ws0, tol0, near_state, w_max)
+        # Only the working set moved: merge it into the support.
+        t = 0
+        u = 0
+        m = 0
+        while t < n_supp or u < ws.shape[0]:
+            if u >= ws.shape[0] or (t < n_supp and supp[t] < ws[u]):
+                j = supp[t]
+                t += 1
+            elif t < n_supp and supp[t] == ws[u]:
+                j = supp[t]
+                t += 1
+                u += 1
+            else:
+                j = ws[u]
+                u += 1
+            if b[j] != 0.0:
+                supp_new[m] = j
+                m += 1
+        supp, supp_new = supp_new, supp
+        n_supp = m
+        for t in range(n_supp):
+            j = supp[t]
+            coefs[j, k] = b[j]
+        gaps[k] = gap
+        n_iters[k] = n_ep
+        converged[k] = conv
+    return have_anchor
+
+
+@njit(cache=True, nogil=True)
+def _ws_loop(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
+             r, shift, b, corr_a, r_a, shift_a, have_anchor, bnd, lips, w, a, a_next,
+             positive, tol_abs, max_iter, ws_start, K, work_f, work_i, flags,
+             ws0, tol0, near_state, w_max):
+    """Body of :func:`lasso_solve_ws` and :func:`lasso_path_ws`.
+
+    Penalties ``pen_j = a * w_j`` (positive). ``ws0`` (sorted, may be
+    empty): a first working set, solved to the violation ``tol0`` before the
+    first optimality check. ``a_next`` (negative: none) is the next alpha of
+    a path: at convergence, also return the next solve's ``ws0`` and
+    ``tol0`` (sequential strong rule, see :func:`lasso_path_ws`).
+
+    The lazy checks (see :func:`lasso_solve_ws`) need the features whose
+    bound ``|corr_a_j| + bnd_j dist`` reaches ``thr_j = c w_j`` (``c = min(a,
+    2 a_next - a)``, with the margin ``1 - 1e-12``). Rather than testing all
+    p features at every check, they scan a list (``work_i[2]``, with
+    ``|corr_a_j|``, ``bnd_j`` and ``w_j`` copied into ``work_f[4:7]`` so the
+    scan reads contiguous memory) of the features with ``|corr_a_j| + bnd_j
+    d_max >= c_low w_j``, and every non-zero coefficient at the time it was
+    built: it holds every feature needed by a check with ``c >= c_low`` and
+    ``dist <= d_max``. It is rebuilt (one pass over p) only when a check
+    falls outside that range, after a full pass (the anchor moved), or when
+    a solve starts without ``ws0`` (a non-zero coefficient might be missing
+    from it otherwise); the working set is merged in at each check.
+    ``near_state`` holds ``(list length or -1, c_low, d_max)`` and is carried
+    along a path. Features outside the list and the working set have zero
+    coefficients and correlations below ``thr_j``: they cannot change the
+    gap, exactly as in :func:`lasso_solve_ws`.
+
+    ``w_max = max_j w_j`` (``a w_max`` bounds the penalties).
+
+    Returns ``(gap, n_epochs, converged, have_anchor, next_ws0, next_tol0,
+    ws)``, ``ws`` the last working set (every coefficient the solve changed
+    is in it).
     """
     n = y.shape[0]
     p = b.shape[0]
     yqy = 0.0
     for i in range(n):
         yqy += q[i] * y[i] * y[i]
-    pen_max = 0.0
-    for j in range(p):
-        pen_max = max(pen_max, pen[j])
+    pen_max = a * w_max
     cval = work_f[0]   # correlations of the listed features
     vval = work_f[1]   # their violations
     score = work_f[2]
+    pen = work_f[3]    # a * w, kept up to date on the working set only
     idx = work_i[0]    # features whose correlation is computed
     cand = work_i[1]
+    near = work_i[2]
+    near_a = work_f[4]  # |corr_a_j| of the listed features (inf: forced in)
+    near_b = work_f[5]  # their bnd_j
+    near_w = work_f[6]  # their w_j
+    in_ws = flags[0]
+    strong = a_next >= 0.0
+    c_thr = min(a, 2.0 * a_next - a) if strong else a
+    n_near = int(near_state[0])
+    if ws0.shape[0] == 0:
+        n_near = -1  # a non-zero coefficient may be missing from the list
     ws = np.empty(0, dtype=np.int64)
     ws_size = min(ws_start, p)
     n_epochs = 0
     gap = np.inf
     converged = False
+    next_ws = np.empty(0, dtype=np.int64)
+    next_tol = 0.0
     fresh = tol_abs >= 1e-9 * yqy  # r need not be recomputed from b (see below)
+    if ws0.shape[0] > 0 and max_iter > 0:
+        ws = ws0
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            in_ws[j] = True
+            pen[j] = a * w[j]
+        ws_size = max(ws_size, ws.shape[0])
+        n_epochs += lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
+                                r, shift, b, ws, lips, pen, positive, max_iter, tol0, K)
     while True:
         s = shift[0]
         m = 0
         full = not have_anchor
-        known = False
+        dist = 0.0
+        rmean = 0.0
         if have_anchor:
             # Distance to the anchor, and which correlations are needed.
-            ds = s - shift_a[0]
-            d2 = 0.0
-            for i in range(n):
-                d = r[i] - r_a[i] + ds
-                d2 += q[i] * d * d
+            d2, rmean = _anchor_distance(q, r, s, r_a, shift_a[0])
             dist = np.sqrt(d2) * (1.0 + 1e-12)
-            known = d2 == 0.0  # at the anchor: every correlation is known
-            if not known:
-                for j in range(p):
-                    if (in_ws[j] or b[j] != 0.0
-                            or abs(corr_a[j]) + bnd[j] * dist >= pen[j] * (1.0 - 1e-12)):
-                        idx[m] = j
-                        m += 1
-                full = m > p // 8
         if full:
             full_corr(X, data, indices, indptr, sparse, X_mean, q, uniform, r, s, corr_a)
             for i in range(n):
                 r_a[i] = r[i]
             shift_a[0] = s
             have_anchor = True
-        if full or known:
-            for j in range(p):
-                idx[j] = j
-                cval[j] = corr_a[j]
-            m = p
-        else:
-            rmean = 0.0
+            n_near = -1  # the list was for the old anchor
+        for _ in range(2):
+            if n_near < 0 or dist > near_state[2] or c_thr < near_state[1]:
+                # (Re)build the list, for a range of distances and levels.
+                # After a full pass (``dist`` zero), guess the movement
+                # from that of the previous anchor.
+                d_max = 4.0 * dist if dist > 0.0 else 0.5 * near_state[2]
+                c_low = 0.75 * c_thr
+                n_near = _build_near(b, corr_a, bnd, w, c_low * (1.0 - 1e-12), d_max,
+                                     near, near_a, near_b, near_w)
+                near_state[1] = c_low
+                near_state[2] = d_max
+            # The needed features, in increasing order: those of the list
+            # whose bound reaches ``thr``, merged with the working set
+            # (which holds every coefficient made non-zero since the list
+            # was built).
+            ns = _scan_near(n_near, near, near_a, near_b, near_w, dist,
+                            c_thr * (1.0 - 1e-12), cand)
+            m = 0
+            t = 0
+            u = 0
+            n_ws = ws.shape[0]
+            while t < ns or u < n_ws:
+                if u >= n_ws or (t < ns and cand[t] < ws[u]):
+                    idx[m] = cand[t]
+                    t += 1
+                elif t < ns and cand[t] == ws[u]:
+                    idx[m] = cand[t]
+                    t += 1
+                    u += 1
+                else:
+                    idx[m] = ws[u]
+                    u += 1
+                m += 1
+            if full or dist == 0.0 or m <= p // 8:
+                break
+            # Too many inconclusive bounds: a full pass (anchor at ``r``).
+            full_corr(X, data, indices, indptr, sparse, X_mean, q, uniform, r, s, corr_a)
             for i in range(n):
-                rmean += q[i] * (r[i] + s)
+                r_a[i] = r[i]
+            shift_a[0] = s
+            full = True
+            dist = 0.0
+            n_near = -1
+        if full or dist == 0.0:
+            # At the anchor: every correlation is known.
+            for t in range(m):
+                cval[t] = corr_a[idx[t]]
+        else:
             for t in range(m):
                 cval[t] = _corr_exact(X, data, indices, indptr, sparse, X_mean, q, uniform,
                                       r, s, rmean, idx[t])
@@ -482,24 +759,18 @@ def lasso_solve_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
             j = idx[t]
             c = cval[t]
             bj = b[j]
-            pj = pen[j]
+            pj = a * w[j]
             v = _violation(c, bj, pj, lips[j], positive)
             vval[t] = v
             worst = max(worst, v)
-            a = max(c, 0.0) if positive else abs(c)
-            ratio = max(ratio, a / pj)
+            ac = max(c, 0.0) if positive else abs(c)
+            ratio = max(ratio, ac / pj)
             pen_sum += pj * abs(bj)
             cmax = max(cmax, abs(c))
         # Primal value and the dual value at the residual scaled into the
         # dual feasible set (``_dual_value``), in one pass.
-        sc = ratio if ratio > 1.0 else 1.0
-        rr = 0.0
-        dd = 0.0
-        for i in range(n):
-            rt = r[i] + s
-            rr += q[i] * rt * rt
-            d = y[i] - rt / sc
-            dd += q[i] * d * d
+        sc = max(1.0, ratio)
+        rr, dd = _gap_sums(q, r, s, y, sc)
         primal = 0.5 * rr + pen_sum
         gap = max(primal - 0.5 * (yqy - dd), 0.0)
         if gap <= tol_abs and not fresh:
@@ -513,6 +784,27 @@ def lasso_solve_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
             continue
         if gap <= tol_abs:
             converged = True
+            if strong:
+                # The next solve's working set: the support and the strong
+                # rule's features (every feature it can select is listed:
+                # the others have a bound below ``thr``), and its inner
+                # tolerance from their violations at the next penalties:
+                # a small fraction, so that the first check usually
+                # certifies the solve (epochs on a working set cost far
+                # less than a check).
+                nn = 0
+                worst_next = 0.0
+                for t in range(m):
+                    j = idx[t]
+                    c = cval[t]
+                    ac = max(c, 0.0) if positive else abs(c)
+                    if b[j] != 0.0 or ac >= (2.0 * a_next - a) * w[j]:
+                        cand[nn] = j
+                        nn += 1
+                        worst_next = max(worst_next, _violation(c, b[j], a_next * w[j],
+                                                                lips[j], positive))
+                next_ws = cand[:nn].copy()
+                next_tol = max(0.01 * worst_next, 1e-13 * max(cmax, a_next * w_max))
             break
         if n_epochs >= max_iter:
             break
@@ -554,13 +846,16 @@ def lasso_solve_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
             in_ws[ws[jj]] = False
         ws = new_ws
         for jj in range(ws.shape[0]):
-            in_ws[ws[jj]] = True
+            j = ws[jj]
+            in_ws[j] = True
+            pen[j] = a * w[j]
         n_epochs += lasso_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y,
                                 r, shift, b, ws, lips, pen, positive, max_iter - n_epochs,
                                 tol_in, K)
     for jj in range(ws.shape[0]):
         in_ws[ws[jj]] = False
-    return gap, n_epochs, converged
+    near_state[0] = n_near
+    return gap, n_epochs, converged, have_anchor, next_ws, next_tol, ws
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)

@@ -1,10 +1,16 @@
 """Weighted Lasso: estimator, problem object and path."""
 
+import numpy as np
 
 from ..utils._validation import check_bool
 from ._base import FitResult, PenalisedLinearRegressor
 from ._design import LassoDesign
-from ._lasso_solver import _UnpenalisedProjector, lasso_alpha_max, solve_weighted_lasso
+from ._lasso_solver import (
+    _UnpenalisedProjector,
+    lasso_alpha_max,
+    solve_weighted_lasso,
+    solve_weighted_lasso_path,
+)
 from ._path import PATH_PARAMETERS, run_path
 
 
@@ -37,6 +43,25 @@ class LassoProblem:
             tol=tol, max_iter=max_iter, projector=self._projector(pen), warn=warn,
             state=self._state)
         return FitResult(coef, self.design.intercept(coef), gap, n_iter, converged)
+
+    def solve_path(self, alphas, coef_init, tol, max_iter):
+        """Every solve of a warm-started path in one compiled call.
+
+        Used by ``compute_path`` when every penalty of the grid is positive
+        (otherwise ``None``: the path is solved alpha by alpha). Returns
+        ``(coefs, intercepts, dual_gaps, n_iters)``.
+        """
+        if alphas.size == 0 or alphas.min() <= 0 or self.weights.min() <= 0:
+            return None
+        coefs, gaps, n_iters, _ = solve_weighted_lasso_path(
+            self.design, self.weights, alphas, positive=self.positive, coef_init=coef_init,
+            tol=tol, max_iter=max_iter, warn=True, state=self._state)
+        d = self.design
+        if d.center:
+            intercepts = d.y_mean - d.X_mean @ coefs
+        else:
+            intercepts = np.zeros(alphas.size)
+        return coefs, intercepts, gaps, n_iters
 
 
 class WeightedLasso(PenalisedLinearRegressor):

@@ -16,6 +16,10 @@ same outer loop compiled (``_kernels.lasso_solve_ws``) whenever no column is
 unpenalised, with lazy optimality checks that skip the correlations a
 Cauchy-Schwarz bound shows cannot matter; ``solve_lasso`` stays the general
 loop (unpenalised columns, and the square-root Lasso's inner solves).
+``solve_weighted_lasso_path`` runs a whole warm-started path in one compiled
+call (``_kernels.lasso_path_ws``), each solve starting from the working set
+of the sequential strong rule, so that one optimality check per alpha
+usually certifies it.
 """
 
 import warnings
@@ -193,6 +197,28 @@ def solve_weighted_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-
                            max_iter=max_iter, projector=projector, warn=warn, state=state)
     from ._kernels import lasso_solve_ws  # numba is imported on first use
 
+    b, r, shift, r_a, shift_a, corr_a, have_anchor, bnd, work, scale = _compiled_setup(
+        design, coef_init, positive, state)
+    gap, n_epochs, converged = lasso_solve_ws(
+        *design.kernel_args(), design.y, r, shift, b, corr_a, r_a, shift_a, have_anchor,
+        bnd, design.lipschitz, pen, positive, tol * scale, max_iter, _WS_START, _ANDERSON_K,
+        *work)
+    if state is not None:
+        # solve_lasso's entries are left out: it would recompute them.
+        state.clear()
+        state.update(coef=b.copy(), r=r, shift=shift, r_a=r_a, shift_a=shift_a,
+                     corr_a=corr_a)
+    if warn and not converged:
+        _warn_not_converged(gap, tol * scale, n_epochs)
+    return b, gap, n_epochs, converged
+
+
+def _compiled_setup(design, coef_init, positive, state):
+    """Starting point, anchor and workspace of the compiled loops.
+
+    Returns ``(b, r, shift, r_a, shift_a, corr_a, have_anchor, bnd, work,
+    scale)`` (see ``_kernels.lasso_solve_ws``).
+    """
     p = design.n_features
     b = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64)
     if positive:
@@ -221,20 +247,46 @@ def solve_weighted_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-
         design._corr_bound = bnd
     work = getattr(design, "_lasso_work", None)
     if work is None:
-        work = (np.empty((3, p)), np.empty((2, p), dtype=np.int64), np.zeros(p, dtype=bool))
+        work = (np.empty((7, p)), np.empty((3, p), dtype=np.int64),
+                np.zeros((1, p), dtype=bool))
         design._lasso_work = work
     scale = getattr(design, "_lasso_scale", None)
     if scale is None:
         scale = design._lasso_scale = 0.5 * vdot(design.q, design.y * design.y)
-    gap, n_epochs, converged = lasso_solve_ws(
-        *design.kernel_args(), design.y, r, shift, b, corr_a, r_a, shift_a, have_anchor,
-        bnd, design.lipschitz, pen, positive, tol * scale, max_iter, _WS_START, _ANDERSON_K,
-        *work)
+    return b, r, shift, r_a, shift_a, corr_a, have_anchor, bnd, work, scale
+
+
+def solve_weighted_lasso_path(design, weights, alphas, *, positive=False, coef_init=None,
+                              tol=1e-4, max_iter=1000, warn=True, state=None):
+    """:func:`solve_weighted_lasso` along a decreasing grid, in one compiled call.
+
+    Every ``alphas[k] * weights`` must be positive. Each solve is
+    warm-started from the previous one and, beyond it, from a working set
+    given by the sequential strong rule (see ``_kernels.lasso_path_ws``);
+    stopping rule and duality gaps are those of ``solve_weighted_lasso``.
+    Returns ``(coefs, dual_gaps, n_iters, converged)``, ``coefs`` of shape
+    (n_features, n_alphas) in Fortran order.
+    """
+    from ._kernels import lasso_path_ws  # numba is imported on first use
+
+    alphas = np.ascontiguousarray(alphas, dtype=np.float64)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    b, r, shift, r_a, shift_a, corr_a, have_anchor, bnd, work, scale = _compiled_setup(
+        design, coef_init, positive, state)
+    k = alphas.size
+    coefs = np.zeros((design.n_features, k), order="F")  # the kernel writes non-zeros
+    gaps = np.empty(k)
+    n_iters = np.empty(k, dtype=np.int64)
+    converged = np.empty(k, dtype=bool)
+    lasso_path_ws(*design.kernel_args(), design.y, r, shift, b, corr_a, r_a, shift_a,
+                  have_anchor, bnd, design.lipschitz, weights, alphas, positive,
+                  tol * scale, max_iter, _WS_START, _ANDERSON_K, *work, coefs, gaps,
+                  n_iters, converged)
     if state is not None:
-        # solve_lasso's entries are left out: it would recompute them.
         state.clear()
         state.update(coef=b.copy(), r=r, shift=shift, r_a=r_a, shift_a=shift_a,
                      corr_a=corr_a)
-    if warn and not converged:
-        _warn_not_converged(gap, tol * scale, n_epochs)
-    return b, gap, n_epochs, converged
+    if warn:
+        for i in np.flatnonzero(~converged):
+            _warn_not_converged(gaps[i], tol * scale, n_iters[i])
+    return coefs, gaps, n_iters, converged

@@ -4,9 +4,13 @@ import numbers
 
 import numpy as np
 
-from ..utils._validation import check_bool, check_feature_weights, check_max_iter, check_tol
+from ..utils._validation import (
+    check_bool,
+    check_feature_weights,
+    check_max_iter,
+    check_tol,
+)
 from ._base import validate_path_data
-
 
 PATH_PARAMETERS = """Parameters
     ----------
@@ -76,16 +80,28 @@ def compute_path(problem, alphas=None, eps=1e-3, tol=1e-4, max_iter=1000, coef_i
 
     Returns ``(alphas, coefs, intercepts, dual_gaps, n_iters)`` with ``coefs``
     of shape (n_features, n_alphas) as in ``sklearn.linear_model.lasso_path``.
+
+    A problem with a ``solve_path(alphas, coef_init, tol, max_iter)`` method
+    (returning ``(coefs, intercepts, dual_gaps, n_iters)`` with the same
+    meaning, or ``None`` when it cannot handle the grid) solves the whole
+    path in that call; otherwise ``problem.solve`` runs alpha by alpha.
     """
     tol = check_tol(tol)
     max_iter = check_max_iter(max_iter)
     grid = alpha_grid(problem.alpha_max(), alphas, eps)
+    coef = None if coef_init is None else np.asarray(coef_init, dtype=np.float64)
+    # A problem may solve the whole path in one call (``solve_path``, same
+    # results; ``None`` when it cannot for this grid).
+    solve_path = getattr(problem, "solve_path", None)
+    res = None if solve_path is None else solve_path(grid, coef, tol, max_iter)
+    if res is not None:
+        coefs, intercepts, gaps, n_iters = res
+        return grid, coefs, intercepts, gaps, n_iters
     p = problem.n_features
     coefs = np.empty((p, grid.size), order="F")  # column writes stay contiguous
     intercepts = np.empty(grid.size)
     gaps = np.empty(grid.size)
     n_iters = np.empty(grid.size, dtype=np.int64)
-    coef = None if coef_init is None else np.asarray(coef_init, dtype=np.float64)
     for k, alpha in enumerate(grid):
         res = problem.solve(float(alpha), coef, tol, max_iter, warn=True)
         coef = res.coef

@@ -11,15 +11,21 @@ class SqrtLassoProblem(LassoProblem):
 
     def __init__(self, X, y, q, weights, fit_intercept):
         super().__init__(X, y, q, weights, fit_intercept, positive=False)
+        self._sqrt_state = {}  # residual (and anchor) of the last solution
+
+    # ``LassoProblem.solve_path`` solves a Lasso path: not this problem's.
+    # ``compute_path`` then solves alpha by alpha (warm-started, see ``solve``).
+    solve_path = None
 
     def alpha_max(self):
         return sqrt_lasso_alpha_max(self.design, self.weights, self._projector(self.weights))
 
     def solve(self, alpha, coef_init, tol, max_iter, warn=True):
         pen = alpha * self.weights
+        # The state carries the residual of the previous solution along a path.
         coef, gap, n_iter, converged = solve_sqrt_lasso(
             self.design, pen, coef_init=coef_init, tol=tol, max_iter=max_iter,
-            projector=self._projector(pen), warn=warn)
+            projector=self._projector(pen), warn=warn, state=self._sqrt_state)
         return FitResult(coef, self.design.intercept(coef), gap, n_iter, converged)
 
 
@@ -38,15 +44,15 @@ class SqrtLasso(PenalisedLinearRegressor):
     deviation. ``SqrtLasso(alpha=a)`` solves the problem of
     ``skglm.experimental.SqrtLasso(alpha=a * sqrt(n))``.
 
-    The solver searches the noise level :math:`\sigma` at which the Lasso
-    with penalty :math:`\alpha\sigma w` has residual norm :math:`\sigma`
-    (secant steps, each a warm-started working-set coordinate-descent Lasso
-    solve) and certifies the result by the duality gap of the square-root
-    problem. When ``alpha`` is so small that the optimum interpolates the
-    data (zero residual, possible when ``n_features >= n_samples``), the
-    search detects the noise level collapsing and solves the resulting
-    basis-pursuit problem exactly; getting there costs Lasso solves at small
-    noise levels, so such fits may need a larger ``max_iter``.
+    The solver is working-set coordinate descent on the square-root
+    objective itself (each coordinate minimised exactly, Anderson
+    extrapolation on the working set) and certifies the result by the
+    duality gap of the square-root problem. When ``alpha`` is so small that
+    the optimum interpolates the data (zero residual, possible when
+    ``n_features >= n_samples``), coordinate descent detects the residual
+    collapsing and the resulting basis-pursuit problem is solved exactly
+    (with a noise-level search as the fallback); such fits may need a
+    larger ``max_iter``.
 
     Parameters
     ----------

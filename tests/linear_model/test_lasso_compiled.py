@@ -72,7 +72,7 @@ def test_compiled_loop_matches_python_loop(sparse, center, weighted, positive):
         pen = frac * 1.0 * w
         b1, gap1, _, conv1 = solve_weighted_lasso(design, pen, positive=positive,
                                                   tol=1e-12, max_iter=100_000)
-        b2, gap2, _, conv2 = solve_lasso(ref, pen, positive=positive, tol=1e-12,
+        b2, _gap2, _, conv2 = solve_lasso(ref, pen, positive=positive, tol=1e-12,
                                          max_iter=100_000)
         assert conv1 and conv2
         assert_allclose(b1, b2, atol=1e-6)
@@ -122,7 +122,7 @@ def test_zero_weight_falls_back_and_path_state_is_shared():
     w = np.ones(X.shape[1])
     problem = LassoProblem(X, y, q, w, True)
     grid = np.array([0.5, 0.1, 0.0]) * problem.alpha_max()
-    alphas, coefs, _, gaps, _ = compute_path(problem, grid, tol=1e-10, max_iter=100_000)
+    alphas, coefs, _, _gaps, _ = compute_path(problem, grid, tol=1e-10, max_iter=100_000)
     ref = LinearDesign(X, y, q, True)
     for k in range(3):
         b, _, _, _ = solve_lasso(ref, alphas[k] * w, tol=1e-12, max_iter=100_000,
@@ -146,3 +146,89 @@ def test_float32_dense_and_sparse():
         b2, _, _, c2 = solve_lasso(ref, pen, tol=1e-12, max_iter=100_000)
         assert c1 and c2
         assert_allclose(b1, b2, atol=1e-6)
+
+
+def _chain(design, w, alphas, positive, tol, coef_init=None):
+    """The path alpha by alpha (``solve_weighted_lasso``, warm-started)."""
+    out, gaps, b = [], [], coef_init
+    state = {}
+    for a in alphas:
+        b, gap, _, conv = solve_weighted_lasso(design, a * w, positive=positive, coef_init=b,
+                                               tol=tol, max_iter=100_000, state=state)
+        assert conv
+        out.append(b)
+        gaps.append(gap)
+    return np.column_stack(out), np.array(gaps)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("center", [True, False], ids=["intercept", "no-intercept"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["uniform", "sample-weight"])
+@pytest.mark.parametrize("positive", [False, True])
+def test_one_call_path_matches_alpha_by_alpha(sparse, center, weighted, positive):
+    # ``LassoProblem.solve_path`` (one compiled call, strong-rule working
+    # sets) against solve_weighted_lasso alpha by alpha: same solutions and
+    # rigorous gaps, on a grid with small steps (seeded solves) and a large
+    # one (2 * alpha_next <= alpha: no strong rule).
+    X, y = _data(60, 150, sparse, seed=11)
+    q = _q(X.shape[0], weighted, seed=12)
+    w = np.random.default_rng(13).uniform(0.5, 2.0, X.shape[1])
+    problem = LassoProblem(X, y, q, w, center, positive=positive)
+    a_max = problem.alpha_max()
+    grid = np.concatenate([np.geomspace(a_max, 0.2 * a_max, 12), [0.05 * a_max],
+                           np.geomspace(0.045 * a_max, 0.01 * a_max, 6)])
+    res = problem.solve_path(grid, None, 1e-10, 100_000)
+    assert res is not None
+    coefs, intercepts, gaps, n_iters = res
+    ref, _ = _chain(problem.design, w, grid, positive, 1e-10)
+    assert_allclose(coefs, ref, atol=1e-6)
+    design = problem.design
+    scale = 0.5 * float(q @ (design.y * design.y))
+    assert np.all(gaps <= 1e-10 * scale)
+    assert_allclose(intercepts, [design.intercept(coefs[:, k]) for k in range(grid.size)],
+                    rtol=1e-12, atol=1e-12)
+    assert np.all(n_iters >= 0)
+    # The last solution is left in the problem's state (for a next solve).
+    assert np.array_equal(problem._state["coef"], coefs[:, -1])
+    # Loose tolerance: each reported gap is the one a full pass gives.
+    problem = LassoProblem(X, y, q, w, center, positive=positive)
+    coefs, _, gaps, _ = problem.solve_path(grid, None, 1e-5, 100_000)
+    ref_design = LinearDesign(X, y, q, center)
+    for k in range(grid.size):
+        _, gap = _exact_gap(ref_design, coefs[:, k], grid[k] * w, positive)
+        assert gaps[k] <= 1e-5 * scale
+        assert abs(gaps[k] - gap) <= 1e-3 * gap + 1e-9 * scale
+
+
+def test_one_call_path_coef_init_float32_and_fallback():
+    X, y = _data(50, 90, True, seed=14, dtype=np.float32)
+    q = _q(X.shape[0], True, seed=15)
+    w = np.ones(X.shape[1])
+    problem = LassoProblem(X, y, q, w, True)
+    grid = np.geomspace(problem.alpha_max(), 0.02 * problem.alpha_max(), 15)
+    b0 = np.zeros(X.shape[1])
+    b0[:3] = [1.0, -1.0, 0.5]
+    coefs, _, gaps, _ = problem.solve_path(grid, b0, 1e-10, 100_000)
+    assert np.all(gaps <= 1e-10 * problem.design._lasso_scale)
+    ref, _ = _chain(problem.design, w, grid, False, 1e-10, coef_init=b0)
+    assert_allclose(coefs, ref, atol=1e-6)
+    # An unpenalised column or alpha = 0: alpha by alpha (solve_lasso).
+    assert problem.solve_path(np.array([1.0, 0.0]), None, 1e-6, 1000) is None
+    w0 = w.copy()
+    w0[4] = 0.0
+    assert LassoProblem(X, y, q, w0, True).solve_path(grid, None, 1e-6, 1000) is None
+
+
+def test_one_call_path_warns_per_alpha_and_recovers():
+    X, y = _data(40, 120, True, seed=16)
+    q = _q(X.shape[0], False, seed=0)
+    w = np.ones(X.shape[1])
+    problem = LassoProblem(X, y, q, w, False)
+    grid = np.geomspace(problem.alpha_max(), 0.01 * problem.alpha_max(), 10)
+    from sklearn.exceptions import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning):
+        coefs, _, gaps, n_iters = problem.solve_path(grid, None, 1e-14, 2)
+    assert np.all(gaps > 0.0)
+    assert np.all(n_iters <= 2)
+    assert np.all(np.isfinite(coefs))

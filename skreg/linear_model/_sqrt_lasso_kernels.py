@@ -1,0 +1,259 @@
+"""Numba kernels of the square-root Lasso solver (working-set coordinate descent).
+
+Same conventions as ``_kernels``: the design comes as ``X, data, indices,
+indptr, sparse, X_mean, q, uniform`` (``LinearDesign.kernel_args``) and the
+centred residual is stored as ``r`` plus a scalar ``shift[0]``.
+
+Coordinate descent here minimises the square-root objective itself,
+``sqrt(sum_i q_i r_i^2) + sum_j pen_j |b_j|``, one coordinate at a time and
+exactly: along coordinate ``j`` the data term is
+``sqrt(L_j (b_j - z)^2 + s^2)`` (``z``: the least-squares value of ``b_j``,
+``s``: the residual norm there), a hyperbola, whose sum with ``pen_j |b_j|``
+has a closed-form minimiser. No noise level is searched for: the running
+``||r||_q`` plays its part.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._kernels import _FASTMATH, _corr, _update_residual
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sqrt_coord(b_old, c, L, rr, pj):
+    """Exact minimiser of ``sqrt(||r - (t - b_old) x_j||_q^2) + pj |t|`` over ``t``.
+
+    ``c = x_j^T Q r``, ``L = x_j^T Q x_j > 0``, ``rr = ||r||_q^2``. Returns
+    the minimiser and the squared residual norm there.
+    """
+    z = b_old + c / L
+    s2 = max(rr - c * c / L, 0.0)
+    if pj == 0.0:
+        return z, s2
+    # 0 is optimal iff |d/dt sqrt(L (t - z)^2 + s2)| at t = 0 is <= pj;
+    # in particular whenever pj^2 >= L (the slope never exceeds sqrt(L)).
+    if L * L * z * z <= pj * pj * (L * z * z + s2):
+        return 0.0, L * z * z + s2
+    d = pj * np.sqrt(s2 / (L * (L - pj * pj)))
+    t = z - d if z > 0.0 else z + d
+    return t, L * d * d + s2
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _sq_norm(q, r, s):
+    acc = 0.0
+    for i in range(r.shape[0]):
+        v = r[i] + s
+        acc += q[i] * v * v
+    return acc
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def ws_gap(X, data, indices, indptr, sparse, X_mean, q, uniform, y, r, shift, b, ws,
+           lips, pen):
+    """Duality gap of the square-root Lasso restricted to the working set ``ws``.
+
+    Coefficients outside ``ws`` are taken as fixed (at zero in practice).
+    Unpenalised columns are left out of the dual scaling; their optimality
+    defect enters as ``sum_j c_j^2 / (L_j ||r||)``, about twice what a step
+    on them would still gain. A stopping rule, not a certificate (the outer
+    loop certifies on every feature).
+    """
+    s = shift[0]
+    rr = 0.0
+    yr = 0.0
+    for i in range(r.shape[0]):
+        v = r[i] + s
+        rr += q[i] * v * v
+        yr += q[i] * y[i] * v
+    norm = np.sqrt(rr)
+    pen_sum = 0.0
+    ratio = 0.0
+    unpen = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        if lips[j] == 0.0:
+            continue
+        c = _corr(X, data, indices, indptr, sparse, X_mean, q, uniform, r, s, j)
+        pj = pen[j]
+        if pj > 0.0:
+            ratio = max(ratio, abs(c) / pj)
+            pen_sum += pj * abs(b[j])
+        else:
+            unpen += c * c / lips[j]
+    if norm == 0.0:
+        return pen_sum
+    sc = max(1.0, ratio / norm)
+    return max(norm + pen_sum - yr / (norm * sc), 0.0) + unpen / norm
+
+
+@njit(cache=True, nogil=True)
+def _anderson(last):
+    """Anderson extrapolation weights of the iterates stored as rows of ``last``.
+
+    As ``_kernels._anderson`` (copied: that one is private to the Lasso
+    kernels): ``(U U^T) z = 1`` with ``U`` the successive differences, by
+    Gaussian elimination; returns the normalised weights and a usability flag.
+    """
+    K = last.shape[0] - 1
+    m = last.shape[1]
+    C = np.zeros((K, K + 1))
+    for a in range(K):
+        for c in range(a, K):
+            acc = 0.0
+            for j in range(m):
+                acc += (last[a + 1, j] - last[a, j]) * (last[c + 1, j] - last[c, j])
+            C[a, c] = acc
+            C[c, a] = acc
+        C[a, K] = 1.0
+    trace = 0.0
+    for a in range(K):
+        trace += C[a, a]
+    for a in range(K):
+        C[a, a] += 1e-10 * max(trace, 1e-300)
+    for col in range(K):
+        piv = col
+        for row in range(col + 1, K):
+            if abs(C[row, col]) > abs(C[piv, col]):
+                piv = row
+        if C[piv, col] == 0.0:
+            return np.zeros(K), False
+        if piv != col:
+            for c in range(K + 1):
+                C[col, c], C[piv, c] = C[piv, c], C[col, c]
+        for row in range(col + 1, K):
+            f = C[row, col] / C[col, col]
+            for c in range(col, K + 1):
+                C[row, c] -= f * C[col, c]
+    z = np.zeros(K)
+    for row in range(K - 1, -1, -1):
+        acc = C[row, K]
+        for c in range(row + 1, K):
+            acc -= C[row, c] * z[c]
+        z[row] = acc / C[row, row]
+    sz = z.sum()
+    if sz == 0.0 or not np.isfinite(sz):
+        return z, False
+    z /= sz
+    return z, bool(np.all(np.isfinite(z)))
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def sqrt_cd_ws(X, data, indices, indptr, sparse, X_mean, q, uniform, y, r, shift, b, ws,
+               lips, pen, max_epochs, tol, K, rr_floor):
+    """Exact cyclic coordinate descent of the square-root Lasso on ``ws``.
+
+    Every ``K + 1`` epochs the last iterates are Anderson-extrapolated (kept
+    when they lower the objective) and the working-set duality gap
+    (:func:`ws_gap`) is compared with ``tol``; it also stops when
+    ``||r||_q^2 <= rr_floor`` (the residual collapsing: see the solver).
+    ``r``, ``shift`` and ``b`` are updated in place. Returns ``(epochs, gap)``
+    (``gap``: the last computed working-set gap, ``inf`` if none was).
+    """
+    n_ws = ws.shape[0]
+    n = r.shape[0]
+    last = np.empty((K + 1, n_ws))
+    last_r = np.empty((K + 1, n))
+    last_shift = np.empty(K + 1)
+    r_try = np.empty_like(r)
+    b_try = np.empty(n_ws)
+    epoch = 0
+    gap = np.inf
+    period = K + 1 if K > 0 else 5
+    while epoch < max_epochs:
+        rr = _sq_norm(q, r, shift[0])
+        moved = False
+        for jj in range(n_ws):
+            j = ws[jj]
+            L = lips[j]
+            if L == 0.0:
+                continue
+            old = b[j]
+            c = _corr(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift[0], j)
+            new, rr_new = _sqrt_coord(old, c, L, rr, pen[j])
+            if new != old:
+                _update_residual(X, data, indices, indptr, sparse, X_mean, r, shift, j,
+                                 new - old)
+                b[j] = new
+                rr = rr_new
+                moved = True
+        epoch += 1
+        if not moved:
+            gap = ws_gap(X, data, indices, indptr, sparse, X_mean, q, uniform, y, r, shift,
+                         b, ws, lips, pen)
+            break  # an exact fixed point: more epochs cannot change anything
+
+        if K > 0:
+            slot = (epoch - 1) % (K + 1)
+            for jj in range(n_ws):
+                last[slot, jj] = b[ws[jj]]
+            last_r[slot] = r
+            last_shift[slot] = shift[0]
+            if slot == K:
+                weights, ok = _anderson(last)
+                if ok:
+                    for jj in range(n_ws):
+                        acc = 0.0
+                        for k in range(K):
+                            acc += weights[k] * last[k + 1, jj]
+                        b_try[jj] = acc
+                    # The residual is affine in the coefficients.
+                    r_try[:] = 0.0
+                    s_try = 0.0
+                    for k in range(K):
+                        r_try += weights[k] * last_r[k + 1]
+                        s_try += weights[k] * last_shift[k + 1]
+                    obj_try = np.sqrt(_sq_norm(q, r_try, s_try))
+                    obj = np.sqrt(_sq_norm(q, r, shift[0]))
+                    for jj in range(n_ws):
+                        j = ws[jj]
+                        obj_try += pen[j] * abs(b_try[jj])
+                        obj += pen[j] * abs(b[j])
+                    if obj_try < obj:
+                        for jj in range(n_ws):
+                            b[ws[jj]] = b_try[jj]
+                        r[:] = r_try
+                        shift[0] = s_try
+        if epoch % period != 0:
+            continue
+        gap = ws_gap(X, data, indices, indptr, sparse, X_mean, q, uniform, y, r, shift, b,
+                     ws, lips, pen)
+        if gap <= tol or _sq_norm(q, r, shift[0]) <= rr_floor:
+            break
+    return epoch, gap
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def corr_subset(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift, idx, out):
+    """``out[t] = sum_i q_i (X_ij - m_j) (r_i + shift)`` for ``j = idx[t]``.
+
+    The weighted mean of ``r + shift`` is subtracted explicitly (it is zero
+    only up to rounding), as ``LinearDesign.corr`` does.
+    """
+    n = r.shape[0]
+    rmean = 0.0
+    for i in range(n):
+        rmean += q[i] * (r[i] + shift)
+    for t in range(idx.shape[0]):
+        j = idx[t]
+        acc = 0.0
+        if sparse:
+            if uniform:
+                for k in range(indptr[j], indptr[j + 1]):
+                    acc += data[k] * (r[indices[k]] + shift)
+                acc *= q[0]
+            else:
+                for k in range(indptr[j], indptr[j + 1]):
+                    i = indices[k]
+                    acc += q[i] * data[k] * (r[i] + shift)
+            out[t] = acc - X_mean[j] * rmean
+        else:
+            m = X_mean[j]
+            if uniform:
+                for i in range(n):
+                    acc += (X[i, j] - m) * (r[i] + shift)
+                acc *= q[0]
+            else:
+                for i in range(n):
+                    acc += q[i] * (X[i, j] - m) * (r[i] + shift)
+            out[t] = acc
