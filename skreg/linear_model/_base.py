@@ -16,7 +16,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
+from sklearn.utils.validation import (
+    _assert_all_finite,
+    check_is_fitted,
+    check_X_y,
+    validate_data,
+)
 
 from ..utils._validation import (
     check_alpha,
@@ -68,8 +73,12 @@ def check_sample_weight(sample_weight, n_samples):
     return sw / total
 
 
-def validate_fit_data(estimator, X, y, sample_weight):
-    """Check ``X`` (dense Fortran or CSC, float32/64), ``y`` and weights."""
+def validate_fit_data(estimator, X, y, sample_weight, defer_dense_finite=False):
+    """Check ``X`` (dense Fortran or CSC, float32/64), ``y`` and weights.
+
+    With ``defer_dense_finite``, a dense ``X`` is not scanned for NaN/inf
+    here: the caller must do it (see :func:`check_finite_from_stats`).
+    """
     X, y = validate_data(
         estimator, X, y,
         accept_sparse="csc",
@@ -77,11 +86,26 @@ def validate_fit_data(estimator, X, y, sample_weight):
         order="F",
         y_numeric=True,
         multi_output=False,
+        # Sparse X: the check only reads the stored values, keep it.
+        ensure_all_finite=not defer_dense_finite or sp.issparse(X),
     )
     X = _canonical_csc(X)
     y = np.asarray(y, dtype=np.float64)
     q = check_sample_weight(sample_weight, X.shape[0])
     return X, y, q
+
+
+def check_finite_from_stats(X, stats, estimator):
+    """Raise scikit-learn's NaN/inf error for ``X`` unless ``stats`` are finite.
+
+    ``stats`` is a per-column quantity computed from every entry of ``X``
+    (such as ``sum_i q_i (X_ij - m_j) y_i``): a NaN or inf anywhere in ``X``
+    makes it non-finite. This replaces a separate scan of a dense ``X`` (a
+    sixth of a small Lasso fit). Non-finite ``stats`` from finite but huge
+    entries (overflow) pass the full check below.
+    """
+    if not np.isfinite(stats).all():
+        _assert_all_finite(X, input_name="X", estimator_name=type(estimator).__name__)
 
 
 def validate_path_data(X, y, sample_weight):
@@ -136,10 +160,15 @@ class PenalisedLinearRegressor(RegressorMixin, BaseEstimator):
             Fitted estimator.
         """
         self._check_params()
-        X, y, q = validate_fit_data(self, X, y, sample_weight)
+        # A dense X is scanned for NaN/inf through the column statistics of
+        # the problem's design when it has them (one pass less over X).
+        defer = getattr(self._problem, "checks_finite", False)
+        X, y, q = validate_fit_data(self, X, y, sample_weight, defer_dense_finite=defer)
         weights = check_feature_weights(self.weights, X.shape[1])
         problem = self._problem(X, y, q, weights, self.fit_intercept,
                                 **self._problem_options())
+        if defer and not sp.issparse(X):
+            check_finite_from_stats(X, problem.design.corr_y, self)
         coef_init = None
         if self.warm_start and getattr(self, "coef_", None) is not None:
             if self.coef_.shape == (X.shape[1],):

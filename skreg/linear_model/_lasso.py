@@ -17,6 +17,10 @@ from ._path import PATH_PARAMETERS, run_path
 class LassoProblem:
     """``(1/2) sum_i q_i (y_i - x_i b - b0)^2 + alpha sum_j w_j |b_j|``."""
 
+    # The design's ``corr_y`` reads every entry of a dense X: estimators use
+    # it as the NaN/inf check instead of a separate scan.
+    checks_finite = True
+
     def __init__(self, X, y, q, weights, fit_intercept, positive=False):
         self.design = LassoDesign(X, y, q, center=fit_intercept)
         self.weights = weights

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-
 from families import FAMILIES, make_problem
+
+from skreg import SqrtLasso, WeightedLasso
 
 
 @pytest.fixture(params=FAMILIES, ids=lambda f: f.name)
@@ -100,3 +101,22 @@ def test_inputs_not_modified(family, sparse):
             before, after = before.toarray(), after.toarray()
         np.testing.assert_array_equal(before, after)
     assert est.coef_ is not w
+
+
+def test_dense_finite_check_through_column_statistics():
+    # WeightedLasso and SqrtLasso scan a dense X for NaN/inf through the
+    # design's column statistics; overflowing statistics of a finite X must
+    # not be mistaken for a NaN/inf.
+    from skreg.linear_model._base import check_finite_from_stats
+
+    X = np.ones((3, 2))
+    check_finite_from_stats(X, np.array([np.inf, 1.0]), WeightedLasso())  # overflow only
+    X[1, 1] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        check_finite_from_stats(X, np.array([1.0, np.nan]), WeightedLasso())
+    for bad in (np.nan, np.inf):
+        Xb = np.asfortranarray(np.random.default_rng(0).normal(size=(20, 3)))
+        Xb[4, 2] = bad
+        for est in (WeightedLasso(), SqrtLasso(fit_intercept=False)):
+            with pytest.raises(ValueError, match="Input X contains"):
+                est.fit(Xb, np.arange(20.0))
