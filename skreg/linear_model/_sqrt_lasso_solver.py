@@ -78,6 +78,15 @@ _ANDERSON_K = 5
 _BP_FULL_SIZE = 2_000_000  # entries of X up to which a full basis pursuit is tried
 
 
+def _bp_size(design, cols):
+    """Entries of ``X`` (stored ones if sparse) in the columns ``cols`` (None: all)."""
+    if design.sparse:
+        if cols is None:
+            return int(design.data.size)
+        return int((design.indptr[cols + 1] - design.indptr[cols]).sum())
+    return design.n_samples * (design.n_features if cols is None else cols.size)
+
+
 def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
                      projector=None, warn=True, state=None):
     """Minimise the square-root Lasso; returns ``(coef, gap, n_epochs, converged)``.
@@ -195,12 +204,19 @@ def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
                 # take a minute on 1000 x 5000), then on all of them if the
                 # design is small, warm-started: the support of the current
                 # iterate seeds the LAD solver's working set.
+                # Every solve is limited to _BP_FULL_SIZE entries of X: the
+                # LAD solver's Newton systems grow with the columns, and on
+                # 1000 x 5000 a full solve took about a minute per alpha
+                # (and then failed to certify), where the search below takes
+                # about a second.
                 cols = None
                 if ws is not None and ws.size < p:
                     cols = np.union1d(ws, np.flatnonzero(b)).astype(np.int64)
                 tried_bp = cols is None  # else the search below may still try all
-                bp = _basis_pursuit(design, pen, projector, coef_init=b, cols=cols)
-                size = design.data.size if design.sparse else design.n_samples * p
+                size = _bp_size(design, None)
+                bp = None
+                if _bp_size(design, cols) <= _BP_FULL_SIZE:
+                    bp = _basis_pursuit(design, pen, projector, coef_init=b, cols=cols)
                 if (cols is not None and (bp is None or bp[1] > tol_abs)
                         and size <= _BP_FULL_SIZE):
                     tried_bp = True
@@ -344,6 +360,7 @@ def _solve_sqrt_lasso_secant(design, pen, *, coef_init=None, tol=1e-4, max_iter=
         new = min(max(new, 0.1 * sigma), 10.0 * sigma)
         flat = prev is not None and abs(g - prev[1]) <= 0.25 * abs(g)
         if (lo == 0.0 and not tried_bp and pen.any() and can_interpolate
+                and _bp_size(design, None) <= _BP_FULL_SIZE
                 and (sigma < 1e-3 * scale or (sigma < 1e-2 * scale and flat))):
             # sigma has shrunk below 0.1% of ||y||, or below 1% while
             # h(sigma) / sigma stays flat below 1 (approaching a root, g would

@@ -150,3 +150,35 @@ def test_exact_fit_with_fewer_features_than_samples(alpha):
         est = SqrtLasso(alpha=alpha, tol=1e-8).fit(X, y)
     assert_allclose(est.coef_, [0.0, -0.5], atol=1e-9)
     assert est.dual_gap_ <= 1e-8 * np.std(y)
+
+
+def test_basis_pursuit_solves_respect_the_size_limit(monkeypatch):
+    # Deep in the interpolation regime of a wide design the solver may try a
+    # basis pursuit; a full-width one on a large X took about a minute per
+    # alpha (1000 x 5000), so no attempt may exceed _BP_FULL_SIZE entries.
+    import skreg.linear_model._sqrt_lasso_solver as solver
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 200))
+    y = X[:, :5] @ np.ones(5) + 0.5 * rng.standard_normal(40)
+    original = solver._basis_pursuit
+
+    def run(limit):
+        monkeypatch.setattr(solver, "_BP_FULL_SIZE", limit)
+        sizes = []
+
+        def spy(design, pen, projector, coef_init=None, cols=None):
+            sizes.append(solver._bp_size(design, cols))
+            return original(design, pen, projector, coef_init=coef_init, cols=cols)
+
+        monkeypatch.setattr(solver, "_basis_pursuit", spy)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, coefs, _ = sqrt_lasso_path(X, y, alphas=15, eps=1e-3, max_iter=300)
+        assert np.isfinite(coefs).all()
+        return sizes
+
+    # This path does reach a basis-pursuit attempt ...
+    assert run(10**9)
+    # ... and none is made when every attempt would exceed the limit.
+    assert run(0) == []
