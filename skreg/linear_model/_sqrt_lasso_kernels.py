@@ -16,7 +16,7 @@ has a closed-form minimiser. No noise level is searched for: the running
 import numpy as np
 from numba import njit
 
-from ._kernels import _FASTMATH, _corr, _update_residual
+from ._kernels import _FASTMATH, _anderson, _corr, _update_residual
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -85,57 +85,6 @@ def ws_gap(X, data, indices, indptr, sparse, X_mean, q, uniform, y, r, shift, b,
         return pen_sum
     sc = max(1.0, ratio / norm)
     return max(norm + pen_sum - yr / (norm * sc), 0.0) + unpen / norm
-
-
-@njit(cache=True, nogil=True)
-def _anderson(last):
-    """Anderson extrapolation weights of the iterates stored as rows of ``last``.
-
-    As ``_kernels._anderson`` (copied: that one is private to the Lasso
-    kernels): ``(U U^T) z = 1`` with ``U`` the successive differences, by
-    Gaussian elimination; returns the normalised weights and a usability flag.
-    """
-    K = last.shape[0] - 1
-    m = last.shape[1]
-    C = np.zeros((K, K + 1))
-    for a in range(K):
-        for c in range(a, K):
-            acc = 0.0
-            for j in range(m):
-                acc += (last[a + 1, j] - last[a, j]) * (last[c + 1, j] - last[c, j])
-            C[a, c] = acc
-            C[c, a] = acc
-        C[a, K] = 1.0
-    trace = 0.0
-    for a in range(K):
-        trace += C[a, a]
-    for a in range(K):
-        C[a, a] += 1e-10 * max(trace, 1e-300)
-    for col in range(K):
-        piv = col
-        for row in range(col + 1, K):
-            if abs(C[row, col]) > abs(C[piv, col]):
-                piv = row
-        if C[piv, col] == 0.0:
-            return np.zeros(K), False
-        if piv != col:
-            for c in range(K + 1):
-                C[col, c], C[piv, c] = C[piv, c], C[col, c]
-        for row in range(col + 1, K):
-            f = C[row, col] / C[col, col]
-            for c in range(col, K + 1):
-                C[row, c] -= f * C[col, c]
-    z = np.zeros(K)
-    for row in range(K - 1, -1, -1):
-        acc = C[row, K]
-        for c in range(row + 1, K):
-            acc -= C[row, c] * z[c]
-        z[row] = acc / C[row, row]
-    sz = z.sum()
-    if sz == 0.0 or not np.isfinite(sz):
-        return z, False
-    z /= sz
-    return z, bool(np.all(np.isfinite(z)))
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
