@@ -16,7 +16,7 @@ has a closed-form minimiser. No noise level is searched for: the running
 import numpy as np
 from numba import njit
 
-from ._kernels import _FASTMATH, _anderson, _corr, _update_residual
+from ._kernels import _FASTMATH, _anderson, _corr, _corr_exact, _update_residual
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -177,32 +177,13 @@ def corr_subset(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift, 
     """``out[t] = sum_i q_i (X_ij - m_j) (r_i + shift)`` for ``j = idx[t]``.
 
     The weighted mean of ``r + shift`` is subtracted explicitly (it is zero
-    only up to rounding), as ``LinearDesign.corr`` does.
+    only up to rounding), as ``LinearDesign.corr`` does: the columns of
+    ``_kernels.full_corr`` restricted to ``idx``.
     """
     n = r.shape[0]
     rmean = 0.0
     for i in range(n):
         rmean += q[i] * (r[i] + shift)
     for t in range(idx.shape[0]):
-        j = idx[t]
-        acc = 0.0
-        if sparse:
-            if uniform:
-                for k in range(indptr[j], indptr[j + 1]):
-                    acc += data[k] * (r[indices[k]] + shift)
-                acc *= q[0]
-            else:
-                for k in range(indptr[j], indptr[j + 1]):
-                    i = indices[k]
-                    acc += q[i] * data[k] * (r[i] + shift)
-            out[t] = acc - X_mean[j] * rmean
-        else:
-            m = X_mean[j]
-            if uniform:
-                for i in range(n):
-                    acc += (X[i, j] - m) * (r[i] + shift)
-                acc *= q[0]
-            else:
-                for i in range(n):
-                    acc += q[i] * (X[i, j] - m) * (r[i] + shift)
-            out[t] = acc
+        out[t] = _corr_exact(X, data, indices, indptr, sparse, X_mean, q, uniform, r, shift,
+                             rmean, idx[t])
