@@ -32,8 +32,9 @@ def test_threshold_keeps_enough_entries_and_drops_little_mass():
         assert_allclose(dense, np.where(kept & (P > 0), P, 0.0))
 
 
+@pytest.mark.parametrize("n_blocks", [1, 3])
 @pytest.mark.parametrize("density", [0.2, 1.0])
-def test_newton_direction_solves_the_sparse_system(density):
+def test_newton_direction_solves_the_sparse_system(density, n_blocks):
     """``[[diag(r), S], [S^T, diag(c)]] (df, dg) = reg * grad`` up to the null direction."""
     rng = np.random.default_rng(1)
     n, m, reg = 30, 20, 0.05
@@ -48,7 +49,7 @@ def test_newton_direction_solves_the_sparse_system(density):
     grad_f, grad_g = a - r, b - c
     indptr, indices, data = _sparsify(S, 1e-300)
     df, dg, n_cg = newton_direction(indptr, indices, data, r, c, grad_f, grad_g, reg,
-                                    1e-13, 10 * m)
+                                    1e-13, 10 * m, n_blocks)
     assert 0 < n_cg <= 10 * m
     H = np.block([[np.diag(r), S], [S.T, np.diag(c)]])
     rhs = reg * np.concatenate([grad_f, grad_g])
