@@ -9,7 +9,12 @@ held-out loss. Folds run in threads (the numba kernels release the GIL).
 
 import numpy as np
 
-from ..utils._validation import check_bool, check_feature_weights, check_max_iter, check_tol
+from ..utils._validation import (
+    check_bool,
+    check_feature_weights,
+    check_max_iter,
+    check_tol,
+)
 from ._base import PenalisedLinearRegressor, validate_fit_data
 from ._lad import LADProblem
 from ._lasso import LassoProblem

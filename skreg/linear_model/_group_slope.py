@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from ..utils._validation import check_bool, check_max_iter, check_tol
+from ..utils._validation import check_bool
 from ._base import PenalisedLinearRegressor, validate_fit_data, validate_path_data
 from ._group_slope_groups import check_groups, check_l1_ratio
-from ._path import alpha_grid, compute_path
+from ._path import screened_path, screened_path_doc
 from ._slope import check_screening
 from ._slope_sequences import check_lambdas
 
@@ -319,59 +319,6 @@ class SparseGroupSLOPE(_GroupSLOPEBase):
         self.lambdas_ = (self.var_lambdas_, self.group_lambdas_)
 
 
-def _run_path(problem, alphas, eps, tol, max_iter, coef_init, n_features):
-    tol = check_tol(tol)
-    max_iter = check_max_iter(max_iter)
-    if coef_init is not None:
-        coef_init = np.array(coef_init, dtype=np.float64)
-        if coef_init.shape != (n_features,) or not np.all(np.isfinite(coef_init)):
-            raise ValueError(f"coef_init must be a finite array of shape ({n_features},).")
-    grid = alpha_grid(problem.alpha_max(), alphas, eps)
-    grid, coefs, intercepts, gaps, n_iters = compute_path(
-        problem, grid, tol=tol, max_iter=max_iter, coef_init=coef_init)
-    stats = np.array(problem.stats, dtype=np.int64).reshape(-1, 3)
-    info = {"intercepts": intercepts, "n_iter": n_iters, "n_screened": stats[:, 0],
-            "n_violations": stats[:, 1], "n_refits": stats[:, 2]}
-    return grid, coefs, gaps, info
-
-
-_PATH_DOC = """
-    alphas : int or array-like, default=None
-        Number of alphas on a log grid from ``alpha_max`` down to
-        ``eps * alpha_max`` (``None``: 100), or the alphas themselves (sorted
-        in decreasing order, all positive).
-    eps : float, default=1e-3
-        Length of the automatic grid.
-    fit_intercept : bool, default=False
-        Fit an intercept (``False`` as the other skreg path functions).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative sample weights; the data term is normalised by their sum.
-    screening : {"strong", None}, default="strong"
-        Group strong rule with KKT checks, or every group at every step.
-    tol : float, default=1e-4
-        Relative duality-gap tolerance of every solve.
-    max_iter : int, default=10000
-        Iteration budget of every solve.
-    coef_init : array-like of shape (n_features,), default=None
-        Starting point for the first alpha.
-
-    Returns
-    -------
-    alphas : ndarray of shape (n_alphas,)
-        The grid, decreasing.
-    coefs : ndarray of shape (n_features, n_alphas)
-        Solutions along the grid.
-    dual_gaps : ndarray of shape (n_alphas,)
-        Duality gap (an upper bound of it) of each solution.
-    info : dict of ndarrays of shape (n_alphas,)
-        ``"intercepts"``; ``"n_iter"``; and the screening statistics of each
-        step, counted in groups: ``"n_screened"`` (size of the strong set:
-        strong-rule groups plus the previously active ones, or ``n_groups``
-        without screening), ``"n_violations"`` (groups the strong rule
-        discarded but the KKT checks added) and ``"n_refits"`` (fits
-        repeated after KKT checks added groups to the working set)."""
-
-
 def group_slope_path(X, y, *, groups, lambdas="bh", q=0.1, alphas=None, eps=1e-3,
                      fit_intercept=False, sample_weight=None, screening="strong",
                      tol=1e-4, max_iter=10_000, coef_init=None):
@@ -412,7 +359,7 @@ def group_slope_path(X, y, *, groups, lambdas="bh", q=0.1, alphas=None, eps=1e-3
     X, y, sw = validate_path_data(X, y, sample_weight)
     problem = _group_slope_problem(X, y, sw, check_bool(fit_intercept, "fit_intercept"),
                                    groups, lambdas, q, screening)
-    return _run_path(problem, alphas, eps, tol, max_iter, coef_init, X.shape[1])
+    return screened_path(problem, alphas, eps, tol, max_iter, coef_init)
 
 
 def sparse_group_slope_path(X, y, *, groups, l1_ratio=0.95, var_lambdas="bh",
@@ -456,8 +403,8 @@ def sparse_group_slope_path(X, y, *, groups, l1_ratio=0.95, var_lambdas="bh",
         X, y, sw, None, check_bool(fit_intercept, "fit_intercept"), groups=groups,
         l1_ratio=l1_ratio, var_lambdas=var_lambdas, group_lambdas=group_lambdas, q_level=q,
         screening=check_screening(screening))
-    return _run_path(problem, alphas, eps, tol, max_iter, coef_init, X.shape[1])
+    return screened_path(problem, alphas, eps, tol, max_iter, coef_init)
 
 
 for _f in (group_slope_path, sparse_group_slope_path):
-    _f.__doc__ = _f.__doc__.replace("    __PATH_DOC__", _PATH_DOC.strip("\n"))
+    _f.__doc__ = _f.__doc__.replace("__PATH_DOC__", screened_path_doc("group", "groups"))

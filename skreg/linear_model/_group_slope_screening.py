@@ -57,6 +57,7 @@ from ._group_slope_solver import (
     sparse_row_gram,
     top_eigenvalue,
 )
+from ._path import ScreeningStats
 from ._slope import check_screening
 from ._slope_sequences import check_lambdas
 from ._sorted_l1 import _prox_sorted_l1, strong_set_size
@@ -359,7 +360,7 @@ class _GroupProblem:
                 tol_sub = tol_abs
         if predicted.size:
             n_violations += int(np.count_nonzero(self._active_groups(b)[predicted]))
-        self.stats.append((n_first, n_violations, n_refits))
+        self.stats.append(ScreeningStats(n_first, n_violations, n_refits))
         self._state = {"coef": b.copy(), "alpha": alpha, "corr": c, "work": work,
                        "n_refits": n_refits,
                        "prev": (st["corr"], st["alpha"]) if st else None}

@@ -1,6 +1,7 @@
 """Regularisation paths, written once for every problem family."""
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,6 +12,15 @@ from ..utils._validation import (
     check_tol,
 )
 from ._base import validate_path_data
+
+_RETURNS = """    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        The grid, decreasing.
+    coefs : ndarray of shape (n_features, n_alphas)
+        Solutions along the grid.
+    dual_gaps : ndarray of shape (n_alphas,)
+        Duality gap of each solution."""
 
 PATH_PARAMETERS = """Parameters
     ----------
@@ -38,14 +48,7 @@ PATH_PARAMETERS = """Parameters
     coef_init : array-like of shape (n_features,), default=None
         Starting point for the first alpha.
 
-    Returns
-    -------
-    alphas : ndarray of shape (n_alphas,)
-        The grid, decreasing.
-    coefs : ndarray of shape (n_features, n_alphas)
-        Solutions along the grid.
-    dual_gaps : ndarray of shape (n_alphas,)
-        Duality gap of each solution."""
+""" + _RETURNS
 
 
 def alpha_grid(alpha_max, alphas, eps):
@@ -120,3 +123,72 @@ def run_path(problem_cls, X, y, *, weights, alphas, eps, fit_intercept, sample_w
     problem = problem_cls(X, y, q, w, check_bool(fit_intercept, "fit_intercept"), **options)
     alphas, coefs, _, gaps, _ = compute_path(problem, alphas, eps, tol, max_iter, coef_init)
     return alphas, coefs, gaps
+
+
+@dataclass
+class ScreeningStats:
+    """What screening did in one solve of a screened path (SLOPE family)."""
+
+    n_screened: int = 0      # size of the first restricted set
+    n_violations: int = 0    # features (or groups) added by KKT checks
+    n_refits: int = 0        # restricted solves after the first one
+
+
+_SCREENED_PATH_DOC = """alphas : int or array-like, default=None
+        Number of alphas on a log grid from ``alpha_max`` down to
+        ``eps * alpha_max`` (``None``: 100), or the alphas themselves (sorted
+        in decreasing order, all positive).
+    eps : float, default=1e-3
+        Length of the automatic grid.
+    fit_intercept : bool, default=False
+        Fit an intercept (``False`` as the other skreg path functions).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights; the data term is normalised by their sum.
+    screening : {"strong", None}, default="strong"
+        Strong rule with KKT checks, or every __UNIT__ at every step.
+    tol : float, default=1e-4
+        Relative duality-gap tolerance of every solve.
+    max_iter : int, default=10000
+        Iteration budget of every solve.
+    coef_init : array-like of shape (n_features,), default=None
+        Starting point for the first alpha.
+
+""" + _RETURNS.replace("Duality gap of", "Duality gap (an upper bound of it) of") + """
+    info : dict of ndarrays of shape (n_alphas,)
+        ``"intercepts"``; ``"n_iter"``; and the screening statistics of each
+        step, counted in __UNITS__: ``"n_screened"`` (size of the first
+        restricted set: the strong set plus the previously active __UNITS__,
+        or all __UNITS__ without screening), ``"n_violations"`` (__UNITS__
+        the strong rule discarded but the KKT checks added) and
+        ``"n_refits"`` (restricted solves repeated after such additions)."""
+
+
+def screened_path_doc(unit, units):
+    """The shared part of a screened path function's docstring, from ``alphas`` on."""
+    return _SCREENED_PATH_DOC.replace("__UNITS__", units).replace("__UNIT__", unit)
+
+
+def screened_path(problem, alphas, eps, tol, max_iter, coef_init):
+    """Path of a problem with screening statistics (``problem.stats``).
+
+    Returns ``(alphas, coefs, dual_gaps, info)`` as documented by
+    :func:`screened_path_doc`.
+    """
+    tol = check_tol(tol)
+    max_iter = check_max_iter(max_iter)
+    p = problem.n_features
+    if coef_init is not None:
+        coef_init = np.array(coef_init, dtype=np.float64)
+        if coef_init.shape != (p,) or not np.all(np.isfinite(coef_init)):
+            raise ValueError(f"coef_init must be a finite array of shape ({p},).")
+    grid, coefs, intercepts, gaps, n_iters = compute_path(
+        problem, alphas, eps, tol=tol, max_iter=max_iter, coef_init=coef_init)
+    stats = problem.stats
+    info = {
+        "intercepts": intercepts,
+        "n_iter": n_iters,
+        "n_screened": np.array([s.n_screened for s in stats], dtype=np.int64),
+        "n_violations": np.array([s.n_violations for s in stats], dtype=np.int64),
+        "n_refits": np.array([s.n_refits for s in stats], dtype=np.int64),
+    }
+    return grid, coefs, gaps, info

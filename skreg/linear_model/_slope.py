@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..utils._validation import check_bool, check_max_iter, check_tol
+from ..utils._validation import check_bool
 from ._base import (
     FitResult,
     PenalisedLinearRegressor,
@@ -10,7 +10,7 @@ from ._base import (
     validate_path_data,
 )
 from ._design import LinearDesign
-from ._path import alpha_grid, compute_path
+from ._path import screened_path, screened_path_doc
 from ._slope_sequences import check_lambdas
 
 SCREENING = ("strong", None)
@@ -259,39 +259,7 @@ def slope_path(X, y, *, lambdas="bh", q=0.1, theta1=1.0, theta2=1.0, alphas=None
         Level of the "bh" and "gaussian" sequences.
     theta1, theta2 : float, default=1.0
         Parameters of the "oscar" sequence.
-    alphas : int or array-like, default=None
-        Number of alphas on a log grid from ``alpha_max`` down to
-        ``eps * alpha_max`` (``None``: 100), or the alphas themselves (sorted
-        in decreasing order).
-    eps : float, default=1e-3
-        Length of the automatic grid.
-    fit_intercept : bool, default=False
-        Fit an intercept (``False`` as the other skreg path functions).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative sample weights; the data term is normalised by their sum.
-    screening : {"strong", None}, default="strong"
-        Strong screening with KKT checks, or every feature at every step.
-    tol : float, default=1e-4
-        Relative duality-gap tolerance of every solve.
-    max_iter : int, default=10000
-        Epoch budget of every solve.
-    coef_init : array-like of shape (n_features,), default=None
-        Starting point for the first alpha.
-
-    Returns
-    -------
-    alphas : ndarray of shape (n_alphas,)
-        The grid, decreasing.
-    coefs : ndarray of shape (n_features, n_alphas)
-        Solutions along the grid.
-    dual_gaps : ndarray of shape (n_alphas,)
-        Duality gap of each solution.
-    info : dict of ndarrays of shape (n_alphas,)
-        ``"intercepts"``; ``"n_iter"`` (epochs); and the screening statistics
-        of each step: ``"n_screened"`` (size of the first restricted set: the
-        strong set plus the previous support, or ``n_features`` without
-        screening), ``"n_violations"`` (features added by KKT checks) and
-        ``"n_refits"`` (restricted solves repeated after such additions).
+    __PATH_DOC__
 
     Examples
     --------
@@ -308,27 +276,13 @@ def slope_path(X, y, *, lambdas="bh", q=0.1, theta1=1.0, theta2=1.0, alphas=None
     """
     X, y, sw = validate_path_data(X, y, sample_weight)
     check_screening(screening)
-    tol = check_tol(tol)
-    max_iter = check_max_iter(max_iter)
     lam = check_lambdas(lambdas, X.shape[1], q=q, n_samples=X.shape[0], theta1=theta1,
                         theta2=theta2)
     problem = SLOPEProblem(X, y, sw, None, check_bool(fit_intercept, "fit_intercept"),
                            lam, screening)
-    if coef_init is not None:
-        coef_init = np.array(coef_init, dtype=np.float64)
-        if coef_init.shape != (X.shape[1],) or not np.all(np.isfinite(coef_init)):
-            raise ValueError(
-                f"coef_init must be a finite array of shape ({X.shape[1]},).")
-    grid = alpha_grid(problem.alpha_max(), alphas, eps)
-    grid, coefs, intercepts, gaps, n_iters = compute_path(problem, grid, tol=tol,
-                                                          max_iter=max_iter,
-                                                          coef_init=coef_init)
-    info = {
-        "intercepts": intercepts,
-        "n_iter": n_iters,
-        "n_screened": np.array([s.n_screened for s in problem.stats]),
-        "n_violations": np.array([s.n_violations for s in problem.stats]),
-        "n_refits": np.array([s.n_refits for s in problem.stats]),
-    }
-    return grid, coefs, gaps, info
+    return screened_path(problem, alphas, eps, tol, max_iter, coef_init)
+
+
+slope_path.__doc__ = slope_path.__doc__.replace("__PATH_DOC__",
+                                                screened_path_doc("feature", "features"))
 

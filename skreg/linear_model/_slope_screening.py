@@ -22,12 +22,12 @@ answer on the whole problem:
 """
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._design import vdot
+from ._path import ScreeningStats
 from ._sorted_l1 import _dual_norm_sorted, strong_set_size
 
 # Proximal-gradient step every this many cluster passes.
@@ -36,15 +36,6 @@ _PGD_EVERY = 5
 _WS_START = 10
 # Smallest inner tolerance, as a fraction of the outer one.
 _TOL_FLOOR = 1e-4
-
-
-@dataclass
-class ScreeningStats:
-    """What screening did in one solve."""
-
-    n_screened: int = 0      # size of the first restricted set
-    n_violations: int = 0    # features added by KKT checks
-    n_refits: int = 0        # restricted solves after the first one
 
 
 def full_gap(design, r_true, corr, b, lam):
