@@ -132,7 +132,7 @@ class WeightedLasso(PenalisedLinearRegressor):
     >>> y = np.array([0.0, 1.0, 2.0, 3.0])
     >>> model = WeightedLasso(alpha=0.1, weights=[1.0, 2.0]).fit(X, y)
     >>> model.coef_.round(3)
-    array([0.9, 0. ])
+    array([0.92, 0.  ])
     """
 
     _problem = LassoProblem
