@@ -6,7 +6,9 @@ entries at least 1e-17 at the solution (the mass a sparse Newton step can
 not drop), and the number of entries the sparsified Hessian keeps at each
 Newton step, with the step's conjugate-gradient iterations. It also times
 ``sns`` against POT's plain ``ot.sinkhorn`` on the same problem (their ratio
-is the one of ``bench_sinkhorn.py``).
+is the one of ``bench_sinkhorn.py``). Last, it times ``sns`` with other
+lengths of the Sinkhorn warm-up (best of 2 runs each), to show whether a
+shorter or longer warm-up would pay.
 
 Run ``python benchmarks/bench_sns_sparsity.py`` (about a minute).
 """
@@ -64,6 +66,21 @@ def main():
             print(f"  Newton step {k:2d}: Hessian keeps {nnz:9,d} entries "
                   f"({nnz / M.size:.1%}), {n_cg} CG iterations")
     sns._sparsify, sns.newton_direction = sparsify, direction
+
+    default = sns._WARMUP
+    for dim in (2, 10):
+        a, b, M = point_clouds(2000, dim)
+        cells = []
+        for warm_up in (20, 35, 50, 75, 100, 150):
+            sns._WARMUP = warm_up
+            best = np.inf
+            for _ in range(2):
+                t0 = time.perf_counter()
+                res = sinkhorn(a, b, M, REG, method="sns", tol=1e-9)
+                best = min(best, time.perf_counter() - t0)
+            cells.append(f"{warm_up}: {best:.2f} s ({res.info['n_newton']} Newton)")
+        print(f"{dim}-D, warm-up iterations: " + ", ".join(cells))
+    sns._WARMUP = default
 
 
 if __name__ == "__main__":

@@ -183,7 +183,7 @@ def sinkhorn(a, b, M, reg, *, method="scaling", max_iter=10_000, tol=1e-9,
         - ``"log"``: Sinkhorn iterations on the potentials with max-shifted
           log-sum-exp; one ``exp`` per entry and iteration, never under- or
           overflows. Slower than ``"scaling"``; a reference.
-        - ``"sns"``: Sinkhorn-Newton-Sparse (Tang et al. 2024): 50 scaling
+        - ``"sns"``: Sinkhorn-Newton-Sparse (Tang et al. 2024): 100 scaling
           iterations, then Newton steps on the dual with a sparsified
           Hessian, conjugate gradient and a backtracking line search. Far
           fewer iterations at small ``reg``; each Newton step costs a few
