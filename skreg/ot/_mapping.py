@@ -12,6 +12,7 @@ from ..utils._validation import check_max_iter, check_tol
 from ._costs import NORMALIZATIONS, PENALTIES, cost_matrix, solve_regularized
 from ._validation import check_reg
 
+
 def check_sample_domain(sample_domain, n_samples):
     """Return ``sample_domain`` as an int array; positive = source, negative = target."""
     sd = np.asarray(sample_domain)

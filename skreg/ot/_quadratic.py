@@ -125,29 +125,10 @@ def block_ascent(M, h, mass, reg, out):
 @njit(cache=True, nogil=True)
 def _column_ascent(M, f, mass, reg, cols, g):
     """Exact ascent on ``g[j]`` for ``j`` in ``cols`` (strided column access)."""
-    n = M.shape[0]
+    MT = M.T
     for k in range(cols.shape[0]):
         j = cols[k]
-        s = reg * mass[j]
-        t = np.inf
-        for i in range(n):
-            c = M[i, j] - f[i]
-            if c < t:
-                t = c
-        t += s
-        while True:
-            acc = 0.0
-            cnt = 0
-            for i in range(n):
-                c = M[i, j] - f[i]
-                if c < t:
-                    acc += c
-                    cnt += 1
-            t_new = (s + acc) / cnt
-            if not t_new < t:
-                break
-            t = t_new
-        g[j] = t
+        g[j] = _threshold_row(MT, j, f, reg * mass[j])
 
 
 @njit(cache=True, nogil=True)
@@ -330,7 +311,19 @@ def _block_ascent_rounds(a, b, M, MT, reg, f, g):
 
 def _newton(a, b, M, reg, f, g, max_iter, tol, counters):
     """Semismooth Newton from ``(f, g)`` until the l1 marginal error <= ``tol``."""
-    state = _State(f, g, a, b, M, reg)
+    return semismooth_newton(lambda f, g: _State(f, g, a, b, M, reg), a, b, M, reg, f, g,
+                             max_iter, tol, counters)
+
+
+def semismooth_newton(make_state, a, b, M, reg, f, g, max_iter, tol, counters):
+    """Newton iterations on the quadratic-OT dual; returns ``(state, n_iter)``.
+
+    ``make_state(f, g)`` evaluates a dual point: :class:`_State` for the full
+    problem, or a restricted one (``_sparsity_constrained``) whose cost ``M``
+    is ``inf`` outside the allowed support. ``counters`` (a dict) accumulates
+    ``n_cg``, ``n_backtracks`` and ``n_line_fixes``.
+    """
+    state = make_state(f, g)
     n_iter = 0
     while state.error > tol and n_iter < max_iter:
         n_iter += 1
@@ -349,7 +342,7 @@ def _newton(a, b, M, reg, f, g, max_iter, tol, counters):
         slope = float(state.grad_f @ df + state.grad_g @ dg)
         t = 1.0
         while True:
-            trial = _State(state.f + t * df, state.g + t * dg, a, b, M, reg)
+            trial = make_state(state.f + t * df, state.g + t * dg)
             # Armijo on the dual value; near the solution the value changes
             # by less than its rounding error, so a step that reduces the
             # marginal error is accepted as well.
@@ -369,7 +362,7 @@ def _newton(a, b, M, reg, f, g, max_iter, tol, counters):
             f, g = state.f.copy(), state.g.copy()
             _column_ascent(M, f, b, reg, empty_cols, g)
             _row_ascent(M, g, a, reg, empty_rows, f)
-            state = _State(f, g, a, b, M, reg)
+            state = make_state(f, g)
             counters["n_line_fixes"] += empty_rows.size + empty_cols.size
     return state, n_iter
 

@@ -76,11 +76,8 @@ from sklearn.exceptions import ConvergenceWarning
 from ..utils._validation import check_max_iter, check_tol
 from ._quadratic import (
     _CONTINUATION_FACTOR,
-    _LM_FACTOR,
-    _column_ascent,
-    _row_ascent,
     block_ascent,
-    newton_direction,
+    semismooth_newton,
     solve_quadratic_dual,
 )
 from ._result import OTResult
@@ -255,12 +252,11 @@ class _RestrictedState:
 def _solve_restricted(a, b, M, mask, reg, f, g, max_iter, tol, counters):
     """Semismooth Newton on the dual of quadratic OT restricted to ``mask``.
 
-    The same iteration as :func:`skreg.ot._quadratic._newton` (regularised
-    Newton system by conjugate gradient, Armijo line search, exact ascent
-    on rows/columns without active pairs), on the edge list of ``mask``.
+    :func:`skreg.ot._quadratic.semismooth_newton` (regularised Newton
+    system by conjugate gradient, Armijo line search, exact ascent on
+    rows/columns without active pairs) on the edge list of ``mask``.
     Returns ``(state, n_iter)``.
     """
-    n, m = M.shape
     M_inf = np.where(mask, M, np.inf)
     r, c = np.nonzero(mask)
     cost = M[r, c]
@@ -268,38 +264,9 @@ def _solve_restricted(a, b, M, mask, reg, f, g, max_iter, tol, counters):
     # exact column then row ascent: every row and column gets active pairs
     block_ascent(np.ascontiguousarray(M_inf.T), f, b, reg, g)
     block_ascent(M_inf, g, a, reg, f)
-    state = _RestrictedState(f, g, a, b, r, c, cost, reg)
-    n_iter = 0
-    while state.error > tol and n_iter < max_iter:
-        n_iter += 1
-        grad_norm = np.sqrt(state.grad_f @ state.grad_f + state.grad_g @ state.grad_g)
-        scale = max(state.rcount.max(), state.ccount.max()) / reg
-        delta = scale * min(_LM_FACTOR, grad_norm)
-        rtol = min(0.1, max(grad_norm, 1e-12))
-        df, dg, it = newton_direction(
-            state.indptr, state.indices, state.rcount, state.ccount, reg, delta,
-            state.grad_f, state.grad_g, rtol, 10 * (n + m))
-        counters["n_cg"] += it
-        slope = float(state.grad_f @ df + state.grad_g @ dg)
-        t = 1.0
-        while True:
-            trial = _RestrictedState(state.f + t * df, state.g + t * dg, a, b, r, c,
-                                     cost, reg)
-            if (trial.value >= state.value + 1e-4 * t * slope
-                    or trial.error < 0.9 * state.error or t < 1e-10):
-                break
-            t *= 0.5
-            counters["n_backtracks"] += 1
-        state = trial
-        empty_rows = np.flatnonzero(state.rcount == 0)
-        empty_cols = np.flatnonzero(state.ccount == 0)
-        if empty_rows.size or empty_cols.size:
-            f, g = state.f.copy(), state.g.copy()
-            _column_ascent(M_inf, f, b, reg, empty_cols, g)
-            _row_ascent(M_inf, g, a, reg, empty_rows, f)
-            state = _RestrictedState(f, g, a, b, r, c, cost, reg)
-            counters["n_line_fixes"] += empty_rows.size + empty_cols.size
-    return state, n_iter
+    return semismooth_newton(
+        lambda f, g: _RestrictedState(f, g, a, b, r, c, cost, reg), a, b, M_inf, reg, f, g,
+        max_iter, tol, counters)
 
 
 def _relaxed_fallback(a, b, M, reg, k, f, g, max_iter):

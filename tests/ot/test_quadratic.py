@@ -4,7 +4,7 @@ import cvxpy as cp
 import numpy as np
 import ot
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from skreg.ot import quadratic_ot
@@ -208,3 +208,34 @@ def test_bad_input(case, match):
         M = M[0]
     with pytest.raises(ValueError, match=match):
         quadratic_ot(a, b, M, 1.0)
+
+
+@pytest.mark.parametrize("with_inf", [False, True])
+def test_exact_row_and_column_ascent_meet_their_marginals(with_inf):
+    """The exact line ascents put the chosen rows / columns on their marginals.
+
+    They are what the Newton loop applies to rows or columns left without
+    active pairs (``inf`` costs: outside a sparsity-constrained support).
+    """
+    from skreg.ot._quadratic import _column_ascent, _row_ascent
+
+    rng = np.random.default_rng(5)
+    n, m, reg = 12, 9, 0.05
+    M = rng.uniform(size=(n, m))
+    if with_inf:
+        M[rng.uniform(size=(n, m)) < 0.4] = np.inf
+        M[np.arange(n), np.arange(n) % m] = 0.5  # every row and column keeps a pair
+    a, b = rng.uniform(0.5, 1.5, n) / n, rng.uniform(0.5, 1.5, m) / m
+    f, g = rng.normal(scale=0.1, size=n), rng.normal(scale=0.1, size=m)
+    cols, rows = np.array([0, 3, 8]), np.array([1, 2, 11])
+    g_before, f_before = g.copy(), f.copy()
+    _column_ascent(M, f, b, reg, cols, g)
+    P = np.maximum(f[:, None] + g[None, :] - M, 0) / reg
+    assert_allclose(P.sum(0)[cols], b[cols], rtol=1e-12)
+    others = np.setdiff1d(np.arange(m), cols)
+    assert_array_equal(g[others], g_before[others])
+    _row_ascent(M, g, a, reg, rows, f)
+    P = np.maximum(f[:, None] + g[None, :] - M, 0) / reg
+    assert_allclose(P.sum(1)[rows], a[rows], rtol=1e-12)
+    others = np.setdiff1d(np.arange(n), rows)
+    assert_array_equal(f[others], f_before[others])
