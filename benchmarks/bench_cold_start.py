@@ -16,7 +16,12 @@ median of ``--runs`` (5) runs each:
     (``NUMBA_CACHE_DIR`` set to a new temporary directory): the first fit
     after installation, compilation included.
 
-Target: skreg's import + first fit at most 0.1x skglm's.
+(d) the floor: ``import sklearn.base`` alone in the same setting (numpy and
+    scipy.sparse already imported), which any scikit-learn estimator pays
+    before its own code runs, as a ratio of skglm's import + first fit.
+
+Target: skreg's import + first fit at most 0.1x skglm's. The floor row shows
+the part of that ratio no scikit-learn-compatible estimator can avoid.
 
 Run ``python benchmarks/bench_cold_start.py`` (``--quick``: 1 run per snippet, no (c);
 ``--cold-cache`` adds (c)).
@@ -67,6 +72,18 @@ FIT_SNIPPETS = {
     "sklearn": ("import sklearn.linear_model\nt1 = time.perf_counter()\n"
                 "m = sklearn.linear_model.Lasso(alpha).fit(X, y)"),
 }
+
+# What any scikit-learn estimator costs before its own code runs: subclassing
+# sklearn.base.BaseEstimator imports sklearn.base, which imports scipy.stats and,
+# when it is installed, pandas (sklearn.utils.fixes).
+FLOOR_SNIPPET = DATA + """
+import sys
+t0 = time.perf_counter()
+import sklearn.base
+t1 = time.perf_counter()
+print({{"import": t1 - t0, "fit": 0.0, "total": t1 - t0,
+        "pandas": float("pandas" in sys.modules)}})
+"""
 
 FIT_TEMPLATE = DATA + """
 t0 = time.perf_counter()
@@ -144,7 +161,15 @@ def main(argv=None):
             print(f"  {kind:6s} {lib:8s} import {med['import']:.3f}s  first fit "
                   f"{med['fit']:.3f}s  import+fit {med['total']:.3f}s {spread(med)}  wall "
                   f"{med['wall']:.3f}s", flush=True)
+        floor, _ = measure(FLOOR_SNIPPET.format(sparse=sparse), runs)
+        print(f"  {kind:6s} floor: import sklearn.base {floor['total']:.3f}s {spread(floor)}"
+              f" (pandas imported: {bool(floor['pandas'])})", flush=True)
         r = fits["skreg"]["total"] / fits["skglm"]["total"]
+        rows.append([f"floor ({kind})", "import sklearn.base vs skglm import + first fit",
+                     f"{floor['total']:.3f}", f"{fits['skglm']['total']:.3f}",
+                     f"{floor['total'] / fits['skglm']['total']:.2f}",
+                     "paid by every scikit-learn estimator; pandas imported: "
+                     f"{'yes' if floor['pandas'] else 'no'}"])
         rows.append([f"import + first fit ({kind})", "skreg vs skglm (warm numba cache)",
                      f"{fits['skreg']['total']:.3f}", f"{fits['skglm']['total']:.3f}",
                      f"{r:.2f}",
