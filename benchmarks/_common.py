@@ -368,5 +368,20 @@ def markdown_table(header, rows):
     return "\n".join(out)
 
 
+def report(title, header, rows, t_start, issues):
+    """Print the results table (plain and markdown), the total time and the issues."""
+    print(f"\n== Results ({title})")
+    print_table(header, rows)
+    print()
+    print(markdown_table(header, rows))
+    print(f"\ntotal benchmark time {time.perf_counter() - t_start:.1f}s")
+    if issues:
+        print("\n== Issues")
+        for msg in issues:
+            print(" -", msg)
+    else:
+        print("\nno issues")
+
+
 def is_sparse(X):
     return sp.issparse(X)

@@ -387,19 +387,10 @@ def _main(args):
 
     header = ["data", "alpha", "skreg nnz", "QR nnz", "skreg s (tol)", "QR s (excess)",
               "skreg/QR", "skreg n_iter_", "skreg dual_gap_"]
-    print(f"\n== Results (skreg: best of {args.repeats}, seconds, objective within "
-          f"{C.REL_TOL:.0e} relative of the better solver, * = not matched; "
-          "QR = QuantileRegressor(solver='highs'): one run, its relative excess in brackets)")
-    C.print_table(header, rows)
-    print()
-    print(C.markdown_table(header, rows))
-    print(f"\ntotal benchmark time {time.perf_counter() - t_start:.1f}s")
-    if issues:
-        print("\n== Issues")
-        for msg in issues:
-            print(" -", msg)
-    else:
-        print("\nno issues")
+    C.report(f"skreg: best of {args.repeats}, seconds, objective within "
+             f"{C.REL_TOL:.0e} relative of the better solver, * = not matched; "
+             "QR = QuantileRegressor(solver='highs'): one run, its relative excess in brackets",
+             header, rows, t_start, issues)
 
 
 if __name__ == "__main__":

@@ -326,18 +326,9 @@ def _main(args):
 
     header = ["data", "case", "skreg s (tol)", "skglm s (tol)", "sklearn s (tol)",
               "skreg/skglm", "skreg/sklearn"]
-    print(f"\n== Results (best of {args.repeats}, seconds; objective within "
-          f"{C.REL_TOL:.0e} relative of the certified optimum; * = not matched)")
-    C.print_table(header, rows)
-    print()
-    print(C.markdown_table(header, rows))
-    print(f"\ntotal benchmark time {time.perf_counter() - t_start:.1f}s")
-    if issues:
-        print("\n== Issues")
-        for msg in issues:
-            print(" -", msg)
-    else:
-        print("\nno issues")
+    C.report(f"best of {args.repeats}, seconds; objective within "
+             f"{C.REL_TOL:.0e} relative of the certified optimum; * = not matched",
+             header, rows, t_start, issues)
 
 
 if __name__ == "__main__":

@@ -205,19 +205,10 @@ def _main(args):
 
     header = ["data", "alpha", "nnz", "skreg s (tol)", "skglm s (tol)",
               "cvxpy s (excess)", "skreg/skglm", "skreg/cvxpy"]
-    print(f"\n== Results (skreg, skglm: best of {args.repeats}, seconds, objective within "
-          f"{C.REL_TOL:.0e} relative of the certified optimum, * = not matched; "
-          "cvxpy: one run, its relative excess in brackets)")
-    C.print_table(header, rows)
-    print()
-    print(C.markdown_table(header, rows))
-    print(f"\ntotal benchmark time {time.perf_counter() - t_start:.1f}s")
-    if issues:
-        print("\n== Issues")
-        for msg in issues:
-            print(" -", msg)
-    else:
-        print("\nno issues")
+    C.report(f"skreg, skglm: best of {args.repeats}, seconds, objective within "
+             f"{C.REL_TOL:.0e} relative of the certified optimum, * = not matched; "
+             "cvxpy: one run, its relative excess in brackets",
+             header, rows, t_start, issues)
 
 
 if __name__ == "__main__":
