@@ -1,53 +1,12 @@
 """Group SLOPE and Sparse-group SLOPE: estimators and regularisation paths."""
 
-import numpy as np
 
 from ..utils._validation import check_bool
-from ._base import PenalisedLinearRegressor, validate_fit_data, validate_path_data
+from ._base import validate_path_data
 from ._group_slope_groups import check_groups, check_l1_ratio
 from ._path import screened_path, screened_path_doc
-from ._slope import check_screening
+from ._slope import ScreenedSLOPERegressor, check_screening
 from ._slope_sequences import check_lambdas
-
-
-class _GroupSLOPEBase(PenalisedLinearRegressor):
-    """Fit through a group problem object; sets ``lambdas_`` as well."""
-
-    def _check_params(self):
-        super()._check_params()
-        check_screening(self.screening)
-
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. Sparse input is converted to CSC; the solvers
-            run on the CSC columns of the screened groups.
-        y : array-like of shape (n_samples,)
-            Target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples; the data term is normalised
-            by their sum.
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-        """
-        self._check_params()
-        X, y, sw = validate_fit_data(self, X, y, sample_weight)
-        problem = self._make_problem(X, y, sw)
-        coef_init = None
-        if (self.warm_start and getattr(self, "coef_", None) is not None
-                and self.coef_.shape == (X.shape[1],)):
-            coef_init = np.asarray(self.coef_, dtype=np.float64)
-        res = problem.solve(float(self.alpha), coef_init, float(self.tol),
-                            int(self.max_iter), warn=True)
-        self._set_result(res, X.dtype)
-        self._set_lambdas(problem, float(self.alpha))
-        return self
 
 
 def group_slope_problem(*args, **kwargs):
@@ -75,7 +34,7 @@ def _group_slope_problem(X, y, sw, fit_intercept, groups, lambdas, q, screening)
                                screening=check_screening(screening))
 
 
-class GroupSLOPE(_GroupSLOPEBase):
+class GroupSLOPE(ScreenedSLOPERegressor):
     r"""Group SLOPE: sorted-L1 penalty on the (size-weighted) group norms.
 
     Minimises, over ``coef_`` :math:`b` and ``intercept_`` :math:`b_0`,
@@ -190,7 +149,7 @@ class GroupSLOPE(_GroupSLOPEBase):
         self.lambdas_ = alpha * problem.lambdas
 
 
-class SparseGroupSLOPE(_GroupSLOPEBase):
+class SparseGroupSLOPE(ScreenedSLOPERegressor):
     r"""Sparse-group SLOPE: sorted-L1 penalties on coefficients and on groups.
 
     Minimises, over ``coef_`` :math:`b` and ``intercept_`` :math:`b_0`,

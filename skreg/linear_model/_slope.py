@@ -75,7 +75,52 @@ class SLOPEProblem:
         return FitResult(coef, self.design.intercept(coef), gap, max(n_iter, 1), converged)
 
 
-class SLOPE(PenalisedLinearRegressor):
+class ScreenedSLOPERegressor(PenalisedLinearRegressor):
+    """Base of the SLOPE-family estimators: one screened solve at ``alpha``.
+
+    Subclasses build the problem object (``_make_problem(X, y, sw)``) and
+    set their ``lambdas_`` attributes from it (``_set_lambdas``).
+    """
+
+    def _check_params(self):
+        super()._check_params()
+        check_screening(self.screening)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse input is converted to CSC (never
+            densified); the solvers run on the CSC columns of the screened
+            features or groups.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples; the data term is normalised
+            by their sum.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._check_params()
+        X, y, sw = validate_fit_data(self, X, y, sample_weight)
+        problem = self._make_problem(X, y, sw)
+        coef_init = None
+        previous = getattr(self, "coef_", None) if self.warm_start else None
+        if previous is not None and previous.shape == (X.shape[1],):
+            coef_init = np.asarray(previous, dtype=np.float64)
+        res = problem.solve(float(self.alpha), coef_init, float(self.tol),
+                            int(self.max_iter), warn=True)
+        self._set_result(res, X.dtype)
+        self._set_lambdas(problem, float(self.alpha))
+        return self
+
+
+class SLOPE(ScreenedSLOPERegressor):
     r"""Sorted L-One Penalised Estimation (SLOPE).
 
     Minimises, over ``coef_`` :math:`b` and ``intercept_`` :math:`b_0`,
@@ -193,42 +238,13 @@ class SLOPE(PenalisedLinearRegressor):
         self.tol = tol
         self.warm_start = warm_start
 
-    def _check_params(self):
-        super()._check_params()
-        check_screening(self.screening)
-
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. Sparse input is converted to CSC (never densified).
-        y : array-like of shape (n_samples,)
-            Target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples; the data term is normalised
-            by their sum.
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-        """
-        self._check_params()
-        X, y, sw = validate_fit_data(self, X, y, sample_weight)
+    def _make_problem(self, X, y, sw):
         lam = check_lambdas(self.lambdas, X.shape[1], q=self.q, n_samples=X.shape[0],
                             theta1=self.theta1, theta2=self.theta2)
-        problem = SLOPEProblem(X, y, sw, None, self.fit_intercept, lam, self.screening)
-        coef_init = None
-        previous = getattr(self, "coef_", None) if self.warm_start else None
-        if previous is not None and previous.shape == (X.shape[1],):
-            coef_init = np.asarray(previous, dtype=np.float64)
-        res = problem.solve(float(self.alpha), coef_init, float(self.tol),
-                            int(self.max_iter), warn=True)
-        self._set_result(res, X.dtype)
-        self.lambdas_ = float(self.alpha) * lam
-        return self
+        return SLOPEProblem(X, y, sw, None, self.fit_intercept, lam, self.screening)
+
+    def _set_lambdas(self, problem, alpha):
+        self.lambdas_ = alpha * problem.lambdas
 
 
 def slope_path(X, y, *, lambdas="bh", q=0.1, theta1=1.0, theta2=1.0, alphas=None,
