@@ -159,7 +159,7 @@ def lad_dual(X, y, coef, intercept, alpha, fit_intercept, zero_tol=1e-9):
 def ladder(start, stop):
     """Half-decade ``tol`` values from ``start`` down to ``stop`` (inclusive)."""
     k0, k1 = np.log10(start), np.log10(stop)
-    n = int(round(2 * (k0 - k1))) + 1
+    n = round(2 * (k0 - k1)) + 1
     return [float(t) for t in np.logspace(k0, k1, n)]
 
 
@@ -217,7 +217,7 @@ def match_and_time(fit, tols, excess, repeats=3, budget=60.0, log=None):
         if exc <= REL_TOL:
             chosen = i
             if i > 0 and (i - 1) not in runs:
-                run_up, exc_up = attempt(i - 1)
+                _run_up, exc_up = attempt(i - 1)
                 if exc_up <= REL_TOL:
                     chosen = i - 1
             break
@@ -227,8 +227,8 @@ def match_and_time(fit, tols, excess, repeats=3, budget=60.0, log=None):
     if chosen is None:
         last = max(runs)
         run, exc = runs[last]
-        return dict(matched=False, tol=tols[last], seconds=run.seconds, excess=exc,
-                    warnings=run.warnings, trace=trace, result=run.result, n_timed=1)
+        return {"matched": False, "tol": tols[last], "seconds": run.seconds, "excess": exc,
+                    "warnings": run.warnings, "trace": trace, "result": run.result, "n_timed": 1}
     run, exc = runs[chosen]
     times = [run.seconds]
     warns = set(run.warnings)
@@ -238,8 +238,8 @@ def match_and_time(fit, tols, excess, repeats=3, budget=60.0, log=None):
         again = timed(fit, tols[chosen])
         times.append(again.seconds)
         warns.update(again.warnings)
-    return dict(matched=True, tol=tols[chosen], seconds=min(times), excess=exc,
-                warnings=sorted(warns), trace=trace, result=run.result, n_timed=len(times))
+    return {"matched": True, "tol": tols[chosen], "seconds": min(times), "excess": exc,
+                "warnings": sorted(warns), "trace": trace, "result": run.result, "n_timed": len(times)}
 
 
 def run_once(fit, tol, excess, log=None):
@@ -254,9 +254,9 @@ def run_once(fit, tol, excess, log=None):
     if log is not None:
         log(f"    one run  {run.seconds:8.3f}s  excess={exc:.2e}"
             + (f"  [{'; '.join(run.warnings)}]" if run.warnings else ""))
-    return dict(matched=exc <= REL_TOL, tol=tol, seconds=run.seconds, excess=exc,
-                warnings=run.warnings, trace=[(tol, run.seconds, exc)], result=run.result,
-                n_timed=1)
+    return {"matched": exc <= REL_TOL, "tol": tol, "seconds": run.seconds, "excess": exc,
+                "warnings": run.warnings, "trace": [(tol, run.seconds, exc)], "result": run.result,
+                "n_timed": 1}
 
 
 class Recorder:

@@ -87,7 +87,7 @@ def heavy_tailed(n_samples=5000, n_features=500, n_nonzero=20, snr=5.0, df=3.0,
     noise = rng.standard_t(df, size=n_samples)
     noise *= np.linalg.norm(signal) / (snr * np.linalg.norm(noise))
     y = signal + noise
-    n_out = int(round(outlier_fraction * n_samples))
+    n_out = round(outlier_fraction * n_samples)
     idx = rng.choice(n_samples, size=n_out, replace=False)
     y[idx] += outlier_scale * noise.std() * rng.choice([-1.0, 1.0], size=n_out)
     return X, y, beta
@@ -100,9 +100,9 @@ EXTRA = {"heavy_tailed": heavy_tailed}
 
 # Smaller versions for smoke runs (``--quick``).
 QUICK = {
-    "correlated": dict(n_samples=200, n_features=1000),
-    "sparse": dict(n_samples=1000, n_features=4000, density=5e-3),
-    "heavy_tailed": dict(n_samples=1000, n_features=100),
+    "correlated": {"n_samples": 200, "n_features": 1000},
+    "sparse": {"n_samples": 1000, "n_features": 4000, "density": 5e-3},
+    "heavy_tailed": {"n_samples": 1000, "n_features": 100},
 }
 
 

@@ -39,7 +39,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import _common as C  # noqa: E402
+import _common as C
 
 IMPORT_SNIPPET = """
 import time
@@ -98,7 +98,7 @@ def run_snippet(code, env=None):
     """Run ``code`` in a fresh interpreter; return its timing dict and wall time."""
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, cwd=HERE)
+                          env=env, cwd=HERE, check=False)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"snippet failed:\n{code}\n{proc.stderr}")
@@ -168,14 +168,14 @@ def main(argv=None):
         rows.append([f"floor ({kind})", "import sklearn.base vs skglm import + first fit",
                      f"{floor['total']:.3f}", f"{fits['skglm']['total']:.3f}",
                      f"{floor['total'] / fits['skglm']['total']:.2f}",
-                     "paid by every scikit-learn estimator; pandas imported: "
-                     f"{'yes' if floor['pandas'] else 'no'}"])
+                     ("paid by every scikit-learn estimator; pandas imported: "
+                      f"{'yes' if floor['pandas'] else 'no'}")])
         rows.append([f"import + first fit ({kind})", "skreg vs skglm (warm numba cache)",
                      f"{fits['skreg']['total']:.3f}", f"{fits['skglm']['total']:.3f}",
                      f"{r:.2f}",
-                     f"fit only: skreg {fits['skreg']['fit']:.3f}, skglm "
-                     f"{fits['skglm']['fit']:.3f}; sklearn import+fit "
-                     f"{fits['sklearn']['total']:.3f}"])
+                     (f"fit only: skreg {fits['skreg']['fit']:.3f}, skglm "
+                      f"{fits['skglm']['fit']:.3f}; sklearn import+fit "
+                      f"{fits['sklearn']['total']:.3f}")])
 
     # (c) empty numba cache: first fit after installation
     if args.cold_cache and not args.quick:

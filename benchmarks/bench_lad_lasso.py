@@ -45,14 +45,13 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import _common as C  # noqa: E402
-import _data  # noqa: E402
+import _common as C
+import _data
+import scipy
+import sklearn
+from sklearn.linear_model import QuantileRegressor
 
-import scipy  # noqa: E402
-import sklearn  # noqa: E402
-from sklearn.linear_model import QuantileRegressor  # noqa: E402
-
-import skreg  # noqa: E402
+import skreg
 
 TOLS = C.ladder(1e-3, 1e-13)   # skreg: duality gap relative to the intercept-only objective
 REF_TOL = 1e-12
@@ -61,13 +60,13 @@ MAX_ITER = 1000                # interior-point iterations per working set (skre
 
 def fit_skreg(X, y, alpha, tol):
     m = skreg.LADLasso(alpha, fit_intercept=True, tol=tol, max_iter=MAX_ITER).fit(X, y)
-    return m.coef_, m.intercept_, dict(gap=m.dual_gap_, n_iter=m.n_iter_)
+    return m.coef_, m.intercept_, {"gap": m.dual_gap_, "n_iter": m.n_iter_}
 
 
 def fit_qr(X, y, alpha, tol=None):
     m = QuantileRegressor(quantile=0.5, alpha=alpha / 2, fit_intercept=True,
                           solver="highs").fit(X, y)
-    return m.coef_, m.intercept_, dict(n_iter=getattr(m, "n_iter_", None))
+    return m.coef_, m.intercept_, {"n_iter": getattr(m, "n_iter_", None)}
 
 
 def scale_of(y):
@@ -81,8 +80,8 @@ def lad_alpha_max(X, y):
 
 def warm_up():
     t0 = time.perf_counter()
-    for name, kw in (("heavy_tailed", dict(n_samples=60, n_features=20)),
-                     ("sparse", dict(n_samples=60, n_features=80, density=0.1))):
+    for name, kw in (("heavy_tailed", {"n_samples": 60, "n_features": 20}),
+                     ("sparse", {"n_samples": 60, "n_features": 80, "density": 0.1})):
         X, y, _ = {**_data.DATASETS, **_data.EXTRA}[name](**kw)
         a = lad_alpha_max(X, y) / 5
         fit_skreg(X, y, a, 1e-8)
@@ -191,17 +190,18 @@ def in_subprocess(solver, name, alpha, timeout, args):
         cmd += ["quick"] if args.quick else []
         t0 = time.perf_counter()
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                                  check=False)
         except subprocess.TimeoutExpired:
-            return dict(timeout=True, wall=time.perf_counter() - t0)
+            return {"timeout": True, "wall": time.perf_counter() - t0}
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
-            return dict(timeout=False, error=proc.stderr.strip().splitlines()[-1:], wall=wall)
+            return {"timeout": False, "error": proc.stderr.strip().splitlines()[-1:], "wall": wall}
         data = np.load(path)
-        return dict(timeout=False, wall=wall, seconds=float(data["seconds"]),
-                    coef=data["coef"], intercept=float(data["intercept"]),
-                    n_iter=int(data["n_iter"]), gap=float(data["gap"]),
-                    warnings=[ln for ln in proc.stderr.splitlines() if "Warning" in ln])
+        return {"timeout": False, "wall": wall, "seconds": float(data["seconds"]),
+                    "coef": data["coef"], "intercept": float(data["intercept"]),
+                    "n_iter": int(data["n_iter"]), "gap": float(data["gap"]),
+                    "warnings": [ln for ln in proc.stderr.splitlines() if "Warning" in ln]}
 
 
 def describe_child(res, limit):
@@ -247,10 +247,10 @@ def run_sparse_case(X, y, alpha, args, log, issues, label, name):
         out.update(C.ladder_all(label, {"skreg": (rec, TOLS)}, f_ref, args, log, issues))
         out["skreg"]["nnz"] = int(np.count_nonzero(out["skreg"]["result"][0]))
     elif "seconds" in first:
-        out["skreg"] = dict(matched=None, tol=DEFAULT_TOL, seconds=first["seconds"],
-                            n_timed=1, nnz=int(np.count_nonzero(first["coef"])),
-                            info=dict(n_iter=first["n_iter"], gap=first["gap"]),
-                            result=(first["coef"], first["intercept"], {}, first["f"]))
+        out["skreg"] = {"matched": None, "tol": DEFAULT_TOL, "seconds": first["seconds"],
+                            "n_timed": 1, "nnz": int(np.count_nonzero(first["coef"])),
+                            "info": {"n_iter": first["n_iter"], "gap": first["gap"]},
+                            "result": (first["coef"], first["intercept"], {}, first["f"])}
     else:
         out["skreg"] = dict(first, tol=DEFAULT_TOL)
         if first.get("timeout"):

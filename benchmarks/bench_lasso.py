@@ -36,16 +36,15 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import _common as C  # noqa: E402
-import _data  # noqa: E402
+import _common as C
+import _data
+import skglm
+import sklearn
+from sklearn.linear_model import Lasso as SkLasso
+from sklearn.linear_model import lasso_path
+from threadpoolctl import threadpool_info, threadpool_limits
 
-import skglm  # noqa: E402
-from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
-import sklearn  # noqa: E402
-from sklearn.linear_model import Lasso as SkLasso  # noqa: E402
-from sklearn.linear_model import lasso_path  # noqa: E402
-
-import skreg  # noqa: E402
+import skreg
 
 MAX_ITER = 100_000
 TOLS = C.ladder(1e-4, 1e-13)          # skreg, sklearn: relative duality gap
@@ -83,18 +82,18 @@ class _Lazy:
 # ---------------------------------------------------------------- single fits
 def fit_skreg(X, y, alpha, tol):
     m = skreg.WeightedLasso(alpha, fit_intercept=True, tol=tol, max_iter=MAX_ITER).fit(X, y)
-    return m.coef_, m.intercept_, dict(gap=m.dual_gap_, n_iter=m.n_iter_)
+    return m.coef_, m.intercept_, {"gap": m.dual_gap_, "n_iter": m.n_iter_}
 
 
 def fit_skglm(X, y, alpha, tol):
     m = skglm.Lasso(alpha, fit_intercept=True, tol=tol, max_iter=1000,
                     max_epochs=MAX_ITER).fit(X, y)
-    return m.coef_, m.intercept_, dict(n_iter=m.n_iter_)
+    return m.coef_, m.intercept_, {"n_iter": m.n_iter_}
 
 
 def fit_sklearn(X, y, alpha, tol):
     m = SkLasso(alpha, fit_intercept=True, tol=tol, max_iter=MAX_ITER).fit(X, y)
-    return m.coef_, m.intercept_, dict(gap=m.dual_gap_, n_iter=m.n_iter_)
+    return m.coef_, m.intercept_, {"gap": m.dual_gap_, "n_iter": m.n_iter_}
 
 
 FIT = {"skreg": fit_skreg, "skglm": fit_skglm, "sklearn": fit_sklearn}
@@ -104,7 +103,7 @@ FIT = {"skreg": fit_skreg, "skglm": fit_skglm, "sklearn": fit_sklearn}
 def path_skreg(X, y, grid, tol):
     _, coefs, gaps = skreg.weighted_lasso_path(X, y, alphas=grid, fit_intercept=False,
                                                tol=tol, max_iter=MAX_ITER)
-    return coefs, dict(gaps=gaps)
+    return coefs, {"gaps": gaps}
 
 
 def path_skglm(X, y, grid, tol):
@@ -115,7 +114,7 @@ def path_skglm(X, y, grid, tol):
 
 def path_sklearn(X, y, grid, tol):
     _, coefs, gaps = lasso_path(X, y, alphas=grid, tol=tol, max_iter=MAX_ITER)
-    return coefs, dict(gaps=gaps)
+    return coefs, {"gaps": gaps}
 
 
 PATH = {"skreg": path_skreg, "skglm": path_skglm, "sklearn": path_sklearn}
@@ -125,9 +124,9 @@ def warm_up():
     """One tiny fit of every solver, dense and sparse, fit and path."""
     t0 = time.perf_counter()
     for name in ("correlated", "sparse"):
-        X, y, _ = _data.DATASETS[name](**{"correlated": dict(n_samples=30, n_features=60),
-                                          "sparse": dict(n_samples=60, n_features=80,
-                                                         density=0.1)}[name])
+        X, y, _ = _data.DATASETS[name](**{"correlated": {"n_samples": 30, "n_features": 60},
+                                          "sparse": {"n_samples": 60, "n_features": 80,
+                                                         "density": 0.1}}[name])
         a = _data.alpha_max(X, y) / 5
         grid = np.geomspace(_data.alpha_max(X, y), a, 3)
         for s in SOLVERS:
@@ -244,7 +243,7 @@ def run_path_case(X, y, grid, args, log, issues, label):
                           f"(worst excess {res['excess']:.1e})")
 
     # skreg's per-alpha gaps must bound the true excess and meet the tolerance.
-    coefs, info, f = out["skreg"]["result"][:3]
+    _coefs, info, f = out["skreg"]["result"][:3]
     tol = out["skreg"]["tol"]
     scale = 0.5 * float(y @ y) / X.shape[0]
     gaps = info["gaps"]

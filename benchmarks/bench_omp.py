@@ -38,12 +38,12 @@ import scipy.sparse as sp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import _common as C  # noqa: E402
-import sklearn  # noqa: E402
-from sklearn.linear_model import OrthogonalMatchingPursuit  # noqa: E402
+import _common as C
+import sklearn
+from sklearn.linear_model import OrthogonalMatchingPursuit
 
-import skreg  # noqa: E402
-from skreg import WeightedOMP  # noqa: E402
+import skreg
+from skreg import WeightedOMP
 
 VARIANTS = [
     # (label, loss, penalty, alpha as a fraction of the first step's alpha_max)

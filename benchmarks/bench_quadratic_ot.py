@@ -37,11 +37,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import _common as C  # noqa: E402
-import numba  # noqa: E402
-import ot  # noqa: E402
+import _common as C
+import numba
+import ot
 
-from skreg.ot import quadratic_ot  # noqa: E402
+from skreg.ot import quadratic_ot
 
 
 def clouds(n, d, seed=0):
@@ -81,13 +81,13 @@ def run_case(d, reg, n, args):
     t_tight, res_tight = best_of(lambda: quadratic_ot(a, b, M, reg, tol=1e-9),
                                  args.repeats)
     f_ref = res_tight.value
-    row = dict(
-        case=f"{d}-D, reg={reg:g}", nnz=np.count_nonzero(res_tight.plan) / n,
-        pot=t_pot, err_pot=err_pot, exc_pot=(objective(P_pot, M, reg) - f_ref) / f_ref,
-        same=t_same, err_same=res_same.marginal_error,
-        exc_same=(res_same.value - f_ref) / f_ref,
-        tight=t_tight, err_tight=res_tight.marginal_error, it_tight=res_tight.n_iter,
-        stages=res_tight.info["n_stages"])
+    row = {
+        "case": f"{d}-D, reg={reg:g}", "nnz": np.count_nonzero(res_tight.plan) / n,
+        "pot": t_pot, "err_pot": err_pot, "exc_pot": (objective(P_pot, M, reg) - f_ref) / f_ref,
+        "same": t_same, "err_same": res_same.marginal_error,
+        "exc_same": (res_same.value - f_ref) / f_ref,
+        "tight": t_tight, "err_tight": res_tight.marginal_error, "it_tight": res_tight.n_iter,
+        "stages": res_tight.info["n_stages"]}
     print(f"  {row['case']}: POT {t_pot:.2f}s (err {err_pot:.1e}), skreg same-accuracy "
           f"{t_same:.3f}s (err {res_same.marginal_error:.1e}, {res_same.n_iter} Newton), "
           f"skreg 1e-9 {t_tight:.3f}s ({res_tight.n_iter} Newton, "

@@ -40,11 +40,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import _common as C  # noqa: E402
-import ot  # noqa: E402
-import regot  # noqa: E402
+import _common as C
+import ot
+import regot
 
-from skreg.ot import sinkhorn  # noqa: E402
+from skreg.ot import sinkhorn
 
 TARGET = 1e-9
 LADDER = [1e-10, 3e-11, 1e-11, 3e-12, 1e-12, 3e-13, 1e-13]
@@ -114,13 +114,13 @@ def measure(name, fn, a, b, M, reg, args, log, ladder=True):
             best = run.seconds
             for _ in range(args.repeats - 1 if best < 30 else 0):
                 best = min(best, C.timed(fn, a, b, M, reg, tol, max_iter).seconds)
-            return dict(name=name, matched=True, seconds=best, n_iter=n_iter, err=err,
-                        tol=tol, warnings=run.warnings)
+            return {"name": name, "matched": True, "seconds": best, "n_iter": n_iter, "err": err,
+                        "tol": tol, "warnings": run.warnings}
         # A tighter tolerance cannot help a run stopped by its iteration cap.
         if n_iter is not None and n_iter >= max_iter - 10 or not np.isfinite(err):
             break
-    return dict(name=name, matched=False, seconds=run.seconds, n_iter=n_iter, err=err,
-                tol=tol, warnings=run.warnings)
+    return {"name": name, "matched": False, "seconds": run.seconds, "n_iter": n_iter, "err": err,
+                "tol": tol, "warnings": run.warnings}
 
 
 def fmt(res):

@@ -42,19 +42,18 @@ import scipy.sparse as sp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import _common as C  # noqa: E402
-import _data  # noqa: E402
+import _common as C
+import _data
+import skglm
+import sortedl1
+from skglm.datafits import Quadratic
+from skglm.penalties import SLOPE as SkglmSLOPE
+from skglm.solvers import FISTA
+from threadpoolctl import threadpool_limits
 
-import skglm  # noqa: E402
-import sortedl1  # noqa: E402
-from skglm.datafits import Quadratic  # noqa: E402
-from skglm.penalties import SLOPE as SkglmSLOPE  # noqa: E402
-from skglm.solvers import FISTA  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
-
-import skreg  # noqa: E402
-from skreg.linear_model._slope_sequences import bh_sequence  # noqa: E402
-from skreg.linear_model._sorted_l1 import sorted_l1_dual_norm  # noqa: E402
+import skreg
+from skreg.linear_model._slope_sequences import bh_sequence
+from skreg.linear_model._sorted_l1 import sorted_l1_dual_norm
 
 SOLVERS = ("skreg", "sortedl1", "skglm")
 TOLS = {
@@ -130,8 +129,8 @@ PATH = {"skreg": path_skreg, "sortedl1": path_sortedl1, "skglm": path_skglm}
 def warm_up():
     t0 = time.perf_counter()
     for name in ("correlated", "sparse"):
-        kw = {"correlated": dict(n_samples=30, n_features=60),
-              "sparse": dict(n_samples=60, n_features=80, density=0.1)}[name]
+        kw = {"correlated": {"n_samples": 30, "n_features": 60},
+              "sparse": {"n_samples": 60, "n_features": 80, "density": 0.1}}[name]
         X, y, _ = _data.DATASETS[name](**kw)
         X, y = centre(X, y)
         lam = bh_sequence(X.shape[1], 0.1)
@@ -162,12 +161,12 @@ def match(run, gap_of, tols, target, repeats, budget, log):
         gap = gap_of(t.result)
         log(f"    tol={tol:.0e}  {t.seconds:8.3f}s  rel. gap={gap:.2e}"
             + (f"  [{'; '.join(t.warnings)}]" if t.warnings else ""))
-        last = dict(matched=False, tol=tol, seconds=t.seconds, gap=gap)
+        last = {"matched": False, "tol": tol, "seconds": t.seconds, "gap": gap}
         if gap <= target:
             times = [t.seconds]
             for _ in range(repeats - 1 if t.seconds * (repeats - 1) < budget else 0):
                 times.append(C.timed(run, tol).seconds)
-            return dict(matched=True, tol=tol, seconds=min(times), gap=gap)
+            return {"matched": True, "tol": tol, "seconds": min(times), "gap": gap}
         if t.seconds > budget:
             break
     return last

@@ -21,11 +21,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import ot  # noqa: E402
-from bench_sinkhorn import l1_error, point_clouds  # noqa: E402
+import ot
+from bench_sinkhorn import l1_error, point_clouds
 
-import skreg.ot._sns as sns  # noqa: E402
-from skreg.ot import sinkhorn  # noqa: E402
+import skreg.ot._sns as sns
+from skreg.ot import sinkhorn
 
 REG = 1e-3
 

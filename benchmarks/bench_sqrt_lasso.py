@@ -38,14 +38,13 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import _common as C  # noqa: E402
-import _data  # noqa: E402
+import _common as C
+import _data
+import cvxpy as cp
+import skglm
+from skglm.experimental import SqrtLasso as SkglmSqrtLasso
 
-import cvxpy as cp  # noqa: E402
-import skglm  # noqa: E402
-from skglm.experimental import SqrtLasso as SkglmSqrtLasso  # noqa: E402
-
-import skreg  # noqa: E402
+import skreg
 
 MAX_ITER = 100_000
 TOLS = C.ladder(1e-3, 1e-12)          # skreg: duality gap relative to ||y - ybar|| / sqrt(n)
@@ -58,7 +57,7 @@ SOLVERS = ("skreg", "skglm")
 
 def fit_skreg(X, y, alpha, tol):
     m = skreg.SqrtLasso(alpha, fit_intercept=True, tol=tol, max_iter=MAX_ITER).fit(X, y)
-    return m.coef_, m.intercept_, dict(gap=m.dual_gap_, n_iter=m.n_iter_)
+    return m.coef_, m.intercept_, {"gap": m.dual_gap_, "n_iter": m.n_iter_}
 
 
 def fit_skglm(X, y, alpha, tol):
@@ -74,7 +73,7 @@ def fit_cvxpy(X, y, alpha, tol=None):
     objective = cp.norm(y - X @ b - b0, 2) / np.sqrt(n) + alpha * cp.norm(b, 1)
     problem = cp.Problem(cp.Minimize(objective))
     problem.solve(solver=cp.CLARABEL)
-    return np.asarray(b.value).ravel(), float(b0.value), dict(status=problem.status)
+    return np.asarray(b.value).ravel(), float(b0.value), {"status": problem.status}
 
 
 FIT = {"skreg": fit_skreg, "skglm": fit_skglm}
@@ -88,8 +87,8 @@ def scale_of(y):
 def warm_up(cvxpy=True):
     """One tiny fit of every solver, dense and sparse."""
     t0 = time.perf_counter()
-    for name, kw in (("correlated", dict(n_samples=30, n_features=60)),
-                     ("sparse", dict(n_samples=60, n_features=80, density=0.1))):
+    for name, kw in (("correlated", {"n_samples": 30, "n_features": 60}),
+                     ("sparse", {"n_samples": 60, "n_features": 80, "density": 0.1})):
         X, y, _ = _data.DATASETS[name](**kw)
         a = skreg.sqrt_lasso_path(X, y, alphas=1, fit_intercept=True)[0][0] / 3
         for s in SOLVERS:

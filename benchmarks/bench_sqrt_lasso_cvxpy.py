@@ -20,10 +20,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
-import _data  # noqa: E402
-from reference_models import sqrt_lasso_cvxpy, sqrt_lasso_objective  # noqa: E402
+import _data
+from reference_models import sqrt_lasso_cvxpy, sqrt_lasso_objective
 
-from skreg import SqrtLasso  # noqa: E402
+from skreg import SqrtLasso
 
 
 def main():

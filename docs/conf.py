@@ -14,7 +14,7 @@ import sys
 # Prefer the package of this checkout when it is not installed.
 sys.path.insert(0, os.path.abspath(".."))
 
-import skreg  # noqa: E402
+import skreg
 
 project = "skreg"
 author = "The skreg developers"

@@ -198,7 +198,7 @@ for rep in range(20):
     X, y = make_regression(2000)
     X_shift, y_shift = make_regression(5000, mean=1.0)
     X_target = make_regression(2000, mean=1.0)[0]
-    common = dict(alpha=0.1, random_state=rep)
+    common = {"alpha": 0.1, "random_state": rep}
     fitted = {
         "unweighted": ConformalRiskRegressor(spline, **common).fit(X, y),
         "known ratio": ConformalRiskRegressor(spline, likelihood_ratio=ratio,

@@ -51,7 +51,7 @@ def make_data(outlier_fraction, rng):
     """Sparse linear model with a fraction of grossly corrupted responses."""
     X = rng.standard_normal((n_samples, n_features))
     y = X @ true_coef + 0.5 * rng.standard_normal(n_samples)
-    n_out = int(round(outlier_fraction * n_samples))
+    n_out = round(outlier_fraction * n_samples)
     outliers = rng.choice(n_samples, n_out, replace=False)
     y[outliers] += rng.uniform(20, 40, n_out)
     return X, y

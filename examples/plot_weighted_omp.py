@@ -140,9 +140,9 @@ print(f"lad_lasso: relative error {relative_error(lad, x):.2e}, "
 
 fig, ax = plt.subplots(figsize=(10, 3.5))
 for coef, style, label in [
-        (x, dict(marker="o", color="0.6", ms=9), "true"),
-        (lad.coef_, dict(marker="x", color="tab:red", mew=2), 'WeightedOMP(loss="lad_lasso")'),
-        (omp.coef_, dict(marker=".", color="tab:blue"), "plain OMP (clipped to the axes)")]:
+        (x, {"marker": "o", "color": "0.6", "ms": 9}, "true"),
+        (lad.coef_, {"marker": "x", "color": "tab:red", "mew": 2}, 'WeightedOMP(loss="lad_lasso")'),
+        (omp.coef_, {"marker": ".", "color": "tab:blue"}, "plain OMP (clipped to the axes)")]:
     nz = np.flatnonzero(coef)   # non-zero coefficients only
     ax.plot(nz, np.clip(coef[nz], 1.5 * x.min() - 0.5, 1.5 * x.max() + 0.5), ls="none",
             label=label, **style)

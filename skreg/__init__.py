@@ -1,7 +1,7 @@
 """skreg: fast scikit-learn compatible sparse regression, regularised optimal
 transport and conformal risk control."""
 
-from .linear_model import *  # noqa: F401,F403
+from .linear_model import *
 from .linear_model import __all__ as _linear_all
 
 __version__ = "0.1.0.dev0"

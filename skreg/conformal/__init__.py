@@ -2,8 +2,16 @@
 
 from ._classifier import ConformalRiskClassifier
 from ._exact import conformal_risk_control_exact, weighted_conformal_risk_control_exact
-from ._losses import CustomLoss, FalseNegativeRateLoss, MiscoverageLoss, RelativeMissLoss
-from ._likelihood_ratio import ClassifierLikelihoodRatio, likelihood_ratio_from_classifier
+from ._likelihood_ratio import (
+    ClassifierLikelihoodRatio,
+    likelihood_ratio_from_classifier,
+)
+from ._losses import (
+    CustomLoss,
+    FalseNegativeRateLoss,
+    MiscoverageLoss,
+    RelativeMissLoss,
+)
 from ._regressor import ConformalRiskRegressor
 from ._risk import (
     conformal_risk_control,

@@ -16,18 +16,18 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils._validation import check_bool
 from ._exact import loss_profile
 from ._likelihood_ratio import evaluate_ratio, resolve_likelihood_ratio
 from ._losses import CustomLoss
 from ._risk import (
-    _crc_target,
     GridProfile,
+    _crc_target,
     _warn_lambda_max,
     _weighted_solve,
     check_alpha,
     check_loss_table,
 )
-from ..utils._validation import check_bool
 
 
 def check_calibration_size(calibration_size, n_samples, name):

@@ -19,12 +19,12 @@ from ._slope_cv import SLOPECV
 from ._sqrt_lasso import SqrtLasso, sqrt_lasso_path
 
 __all__ = [
+    "SLOPE",
+    "SLOPECV",
     "GroupSLOPE",
     "GroupSLOPECV",
     "LADLasso",
     "LADLassoCV",
-    "SLOPE",
-    "SLOPECV",
     "SparseGroupSLOPE",
     "SparseGroupSLOPECV",
     "SqrtLasso",

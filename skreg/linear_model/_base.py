@@ -170,11 +170,11 @@ class PenalisedLinearRegressor(RegressorMixin, BaseEstimator):
         if defer and not sp.issparse(X):
             check_finite_from_stats(X, problem.design.corr_y, self)
         coef_init = None
-        if self.warm_start and getattr(self, "coef_", None) is not None:
-            if self.coef_.shape == (X.shape[1],):
-                coef_init = np.asarray(self.coef_, dtype=np.float64)
-                if hasattr(problem, "intercept_init"):
-                    problem.intercept_init = float(self.intercept_)
+        previous = getattr(self, "coef_", None) if self.warm_start else None
+        if previous is not None and previous.shape == (X.shape[1],):
+            coef_init = np.asarray(previous, dtype=np.float64)
+            if hasattr(problem, "intercept_init"):
+                problem.intercept_init = float(self.intercept_)
         res = problem.solve(float(self.alpha), coef_init, float(self.tol),
                             int(self.max_iter), warn=True)
         self._set_result(res, X.dtype)

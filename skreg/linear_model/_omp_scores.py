@@ -131,8 +131,7 @@ def _weighted_median(v, w, m, half):
             x0, x1 = x1, x0
         if x1 > x2:
             x1 = x2
-            if x0 > x1:
-                x1 = x0
+            x1 = max(x1, x0)
         pivot = x1
         lt = lo
         gt = hi

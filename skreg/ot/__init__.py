@@ -14,7 +14,7 @@ __all__ = [
     "OTResult",
     "cost_matrix",
     "quadratic_ot",
+    "sinkhorn",
     "sparsity_constrained_ot",
     "wasserstein_distance",
-    "sinkhorn",
 ]

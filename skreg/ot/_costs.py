@@ -87,7 +87,7 @@ def solve_regularized(a, b, M, reg, penalty, *, max_nnz=None, method=None,
     """Dispatch to the solver of ``penalty``; ``None`` options take its defaults."""
     if penalty not in PENALTIES:
         raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}.")
-    options = {k: v for k, v in dict(max_iter=max_iter, tol=tol).items() if v is not None}
+    options = {k: v for k, v in {"max_iter": max_iter, "tol": tol}.items() if v is not None}
     if penalty == "entropy":
         from ._sinkhorn import sinkhorn
 

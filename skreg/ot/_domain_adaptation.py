@@ -1,5 +1,7 @@
 """Domain adaptation of a classifier by optimal transport of the source sample."""
 
+from typing import ClassVar
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.metaestimators import available_if
@@ -83,7 +85,7 @@ class OTDomainAdaptationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
     True
     """
 
-    __metadata_request__fit = {"sample_domain": True, "X_target": True}
+    __metadata_request__fit: ClassVar[dict] = {"sample_domain": True, "X_target": True}
 
     def __init__(self, estimator, *, reg=1e-2, penalty="entropy", max_nnz=None,
                  method=None, metric="sqeuclidean", normalize="max", max_iter=None,

@@ -1,6 +1,7 @@
 """Optimal-transport mapping of a source sample onto a target sample."""
 
 import numbers
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -174,8 +175,8 @@ class OTMapping(TransformerMixin, BaseEstimator):
     array([[0., 0.]])
     """
 
-    __metadata_request__fit = {"sample_domain": True, "X_target": True}
-    __metadata_request__transform = {"sample_domain": True}
+    __metadata_request__fit: ClassVar[dict] = {"sample_domain": True, "X_target": True}
+    __metadata_request__transform: ClassVar[dict] = {"sample_domain": True}
 
     def __init__(self, reg=1e-2, *, penalty="entropy", max_nnz=None, method=None,
                  metric="sqeuclidean", normalize="max", max_iter=None, tol=None):

@@ -74,8 +74,7 @@ def _threshold_row(M, i, h, s):
     t = np.inf
     for j in range(m):
         c = M[i, j] - h[j]
-        if c < t:
-            t = c
+        t = min(t, c)
     t += s
     while True:
         acc = 0.0
@@ -395,7 +394,7 @@ def solve_quadratic_dual(a, b, M, reg, max_iter, tol):
         regs.append(regs[-1] * _CONTINUATION_FACTOR)
         g[:] = 0.0
         _block_ascent_rounds(a, b, M, MT, regs[-1], f, g)
-    counters = dict(n_cg=0, n_backtracks=0, n_line_fixes=0)
+    counters = {"n_cg": 0, "n_backtracks": 0, "n_line_fixes": 0}
     n_iter = 0
     loose = max(tol, 1e-6 * float(a.sum()))
     for stage, r in enumerate(reversed(regs)):

@@ -71,7 +71,7 @@ def _marginals(P, ws):
 
 def _solve_log(M, a, b, reg, g, tol_abs, max_iter, ws):
     f = np.empty(M.shape[0])
-    n_iter, err = kern.log_loop(M, f, g, a, b, reg, tol_abs, max_iter,
+    n_iter, _err = kern.log_loop(M, f, g, a, b, reg, tol_abs, max_iter,
                                 ws.parts, ws.work, ws.colsum)
     return f, g, n_iter, {}, None
 
@@ -105,7 +105,7 @@ def _solve_scaling(M, a, b, reg, g, tol_abs, max_iter, ws):
     alpha, u, v = _absorb(M, a, loga, b, logb, reg, beta, K, ws)
     n_iter, n_absorb = 1, 0
     while n_iter < max_iter:
-        it, err, status = kern.scaling_loop(K, u, v, a, b, tol_abs, max_iter - n_iter,
+        it, _err, status = kern.scaling_loop(K, u, v, a, b, tol_abs, max_iter - n_iter,
                                             _BOUND, ws.parts, ktu, u_new)
         n_iter += it
         if status != 2:

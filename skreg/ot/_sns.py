@@ -39,6 +39,8 @@ starts a few times above ``tol``, keeps fewer entries and stops conjugate
 gradient early.
 """
 
+import functools
+
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
@@ -254,6 +256,12 @@ def _evaluate(M, a, b, f, g, reg, P, ws):
     return value, r, c, err
 
 
+def _trial(M, a, b, reg, ws, info, f, g, df, dg, step, buf):
+    """``(step,) + _evaluate(...)`` at ``(f, g) + step * (df, dg)``, counted in ``info``."""
+    info["n_evaluations"] += 1
+    return (step,) + _evaluate(M, a, b, f + step * df, g + step * dg, reg, buf, ws)
+
+
 def _better(new, old, min_gain=0.0):
     """Whether the point ``new`` improves on ``old`` (both ``(value, err)``).
 
@@ -300,9 +308,7 @@ def sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up):
         info["n_cg"] += int(n_cg)
         slope = float(grad_f @ df + grad_g @ dg)
 
-        def trial(step, buf):
-            info["n_evaluations"] += 1
-            return (step,) + _evaluate(M, a, b, f + step * df, g + step * dg, reg, buf, ws)
+        trial = functools.partial(_trial, M, a, b, reg, ws, info, f, g, df, dg)
 
         # Armijo backtracking from the Newton step, shortened first so that no
         # entry of the plan changes by more than a factor exp(_MAX_LOG_STEP):

@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+from multilabel import make_multilabel
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
@@ -16,8 +17,8 @@ from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
+from test_risk import split_conformal_quantile
 
-from multilabel import make_multilabel
 from skreg.conformal import (
     ClassifierLikelihoodRatio,
     ConformalRiskClassifier,
@@ -27,7 +28,6 @@ from skreg.conformal import (
     conformal_risk_control_exact,
     weighted_conformal_risk_control_exact,
 )
-from test_risk import split_conformal_quantile
 
 
 def regression_data(n=400, seed=0, heteroscedastic=False):

@@ -12,10 +12,10 @@ use 500 splits; the ``slow`` versions 5000.
 
 import numpy as np
 import pytest
+from multilabel import make_multilabel
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.multiclass import OneVsRestClassifier
 
-from multilabel import make_multilabel
 from skreg.conformal import (
     conformal_risk_control,
     conformal_risk_control_exact,

@@ -10,10 +10,10 @@ with ``lambda`` playing ``-t``.
 
 import numpy as np
 import pytest
+from multilabel import make_multilabel
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
-from multilabel import make_multilabel
 from skreg.conformal import conformal_risk_control, conformal_risk_control_exact
 
 risk_control = pytest.importorskip("mapie.risk_control")
@@ -60,7 +60,7 @@ def test_exact_equals_mapie_on_a_grid_with_every_breakpoint(probabilities, alpha
     P, Y = probabilities[0][:120], probabilities[1][:120]
     u = np.unique(P)
     grid = np.r_[u[0] / 2, (u[:-1] + u[1:]) / 2]  # {p > grid_j} = {p >= u_j}
-    t_hat, ctrl = mapie_threshold(P, Y, alpha, grid)
+    _t_hat, ctrl = mapie_threshold(P, Y, alpha, grid)
     lam = conformal_risk_control_exact(1 - P, alpha, loss="fnr", Y=Y, lambda_max=1.0)
     np.testing.assert_array_equal(ctrl.predict(P)[:, :, 0], (1 - P) <= lam)
 

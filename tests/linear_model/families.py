@@ -1,12 +1,12 @@
 """The convex penalised families under test, with their references."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
+import reference_models as ref
 import scipy.sparse as sp
 
-import reference_models as ref
 import skreg
 
 

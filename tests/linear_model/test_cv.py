@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from families import FAMILIES, make_problem
 from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.linear_model import LassoCV
@@ -12,7 +13,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skreg
-from families import FAMILIES, make_problem
 
 CV_CLASSES = {"lasso": skreg.WeightedLassoCV, "sqrt_lasso": skreg.SqrtLassoCV,
               "lad_lasso": skreg.LADLassoCV}

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+import reference_models as ref
 import scipy.sparse as sp
+from families import make_problem
 from numpy.testing import assert_allclose
 from sklearn.linear_model import Lasso, lasso_path
 
-import reference_models as ref
-from families import make_problem
 from skreg import SqrtLasso, WeightedLasso, weighted_lasso_path
 
 

@@ -140,7 +140,7 @@ def test_objective_path_values(loss, penalty):
 
 def _lad_lp(XS, y, fit_intercept):
     """Exact l1 regression on the columns XS, as a linear program (HiGHS)."""
-    n, k = XS.shape
+    n, _k = XS.shape
     A = np.hstack([XS, np.ones((n, 1))]) if fit_intercept else XS
     m = A.shape[1]
     # variables: beta (free), t (>= 0); min sum t, -t <= y - A beta <= t
@@ -169,7 +169,7 @@ def test_lad_refit_is_the_exact_l1_regression(fit_intercept):
 def test_sparse_float32_and_function_agree(loss, penalty):
     X, y, _ = _problem(seed=6)
     X[np.abs(X) < 0.5] = 0.0
-    params = dict(loss=loss, penalty=penalty, alpha=0.003, n_nonzero_coefs=6)
+    params = {"loss": loss, "penalty": penalty, "alpha": 0.003, "n_nonzero_coefs": 6}
     dense = WeightedOMP(**params).fit(X, y)
     for Xv in [sp.csc_matrix(X), sp.csr_matrix(X), np.ascontiguousarray(X)]:
         other = WeightedOMP(**params).fit(Xv, y)
@@ -178,7 +178,7 @@ def test_sparse_float32_and_function_agree(loss, penalty):
     f32 = WeightedOMP(**params).fit(X.astype(np.float32), y)
     assert f32.coef_.dtype == np.float32
     assert f32.support_[:3].tolist() == dense.support_[:3].tolist()
-    coef, b0, support, path = weighted_omp(X, y, **params)
+    coef, _b0, support, path = weighted_omp(X, y, **params)
     np.testing.assert_allclose(coef, dense.coef_)
     np.testing.assert_allclose(path, dense.objective_path_)
     assert support.tolist() == dense.support_.tolist()

@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
-
 from families import FAMILIES, make_problem
+from numpy.testing import assert_allclose
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)

@@ -2,10 +2,9 @@
 optimal (cvxpy) and its reported duality gap is a valid certificate."""
 
 import numpy as np
+from families import FAMILIES, alpha_max
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from families import FAMILIES, alpha_max
 
 
 @st.composite
@@ -30,7 +29,7 @@ def problems(draw):
 def test_solution_is_optimal_and_gap_is_a_certificate(problem, family_index):
     family = FAMILIES[family_index]
     X, y, weights, sample_weight, fit_intercept, frac = problem
-    kwargs = dict(weights=weights, sample_weight=sample_weight, fit_intercept=fit_intercept)
+    kwargs = {"weights": weights, "sample_weight": sample_weight, "fit_intercept": fit_intercept}
     alpha = frac * alpha_max(family, X, y, **kwargs)
     if alpha <= 0:
         return

@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
-
 from families import FAMILIES, alpha_max, make_problem
+from numpy.testing import assert_allclose
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)
@@ -21,7 +20,7 @@ def test_matches_cvxpy(family, sparse, fit_intercept, case, shape):
     if case == "zero_weights":
         weights = rng.uniform(0.5, 2.0, p)
         weights[[1, 5]] = 0.0
-    kwargs = dict(weights=weights, sample_weight=sample_weight, fit_intercept=fit_intercept)
+    kwargs = {"weights": weights, "sample_weight": sample_weight, "fit_intercept": fit_intercept}
     alpha = 0.3 * alpha_max(family, X, y, **kwargs)
     est = family.estimator(alpha=alpha, weights=weights, fit_intercept=fit_intercept,
                            tol=1e-10, max_iter=100_000)

@@ -182,19 +182,19 @@ def test_inputs_not_modified():
 
 
 @pytest.mark.parametrize("params, match", [
-    (dict(lambdas=[1.0, 2.0, 0.5, 0.1]), "non-increasing"),
-    (dict(lambdas=[1.0, 0.5, 0.2, -0.1]), "non-negative"),
-    (dict(lambdas=[1.0, 0.5]), "length 4"),
-    (dict(lambdas=[1.0, np.nan, 0.5, 0.1]), "finite"),
-    (dict(lambdas=[0.0, 0.0, 0.0, 0.0]), "all zero"),
-    (dict(lambdas="lasso"), "must be one of"),
-    (dict(q=0.0), "q"),
-    (dict(q=1.2), "q"),
-    (dict(lambdas="oscar", theta2=-1.0), "theta2"),
-    (dict(alpha=-1.0), "alpha"),
-    (dict(tol=0.0), "tol"),
-    (dict(max_iter=0), "max_iter"),
-    (dict(screening="safe"), "screening"),
+    ({"lambdas": [1.0, 2.0, 0.5, 0.1]}, "non-increasing"),
+    ({"lambdas": [1.0, 0.5, 0.2, -0.1]}, "non-negative"),
+    ({"lambdas": [1.0, 0.5]}, "length 4"),
+    ({"lambdas": [1.0, np.nan, 0.5, 0.1]}, "finite"),
+    ({"lambdas": [0.0, 0.0, 0.0, 0.0]}, "all zero"),
+    ({"lambdas": "lasso"}, "must be one of"),
+    ({"q": 0.0}, "q"),
+    ({"q": 1.2}, "q"),
+    ({"lambdas": "oscar", "theta2": -1.0}, "theta2"),
+    ({"alpha": -1.0}, "alpha"),
+    ({"tol": 0.0}, "tol"),
+    ({"max_iter": 0}, "max_iter"),
+    ({"screening": "safe"}, "screening"),
 ])
 def test_bad_parameters(params, match):
     X, y = make_data(10, 4, seed=0)

@@ -21,7 +21,7 @@ def _wide(sparse=False):
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_screened_and_unscreened_paths_agree(sparse):
     X, y = _wide(sparse)
-    kw = dict(alphas=30, eps=1e-2, fit_intercept=True, tol=1e-12)
+    kw = {"alphas": 30, "eps": 1e-2, "fit_intercept": True, "tol": 1e-12}
     a1, c1, g1, info1 = slope_path(X, y, screening="strong", **kw)
     a2, c2, g2, info2 = slope_path(X, y, screening=None, **kw)
     assert_allclose(a1, a2)
@@ -56,7 +56,7 @@ def test_path_shapes_and_first_point():
 
 def test_forced_kkt_violation_is_caught_and_fixed(monkeypatch):
     X, y = _wide()
-    kw = dict(alphas=15, eps=5e-2, fit_intercept=True, tol=1e-12)
+    kw = {"alphas": 15, "eps": 5e-2, "fit_intercept": True, "tol": 1e-12}
     _, ref, _, _ = slope_path(X, y, screening=None, **kw)
 
     # A strong rule that predicts nothing new: every feature entering the

@@ -4,9 +4,9 @@ import warnings
 
 import numpy as np
 import pytest
+import reference_models as ref
 from numpy.testing import assert_allclose
 
-import reference_models as ref
 from skreg import SqrtLasso, sqrt_lasso_path
 
 
@@ -40,7 +40,7 @@ def test_interpolating_optimum_matches_cvxpy(fit_intercept, alpha):
 
 def test_path_through_the_interpolation_threshold():
     X, y = _interpolation_problem()
-    alphas, coefs, gaps = sqrt_lasso_path(X, y, alphas=12, eps=0.02, tol=1e-8,
+    alphas, coefs, _gaps = sqrt_lasso_path(X, y, alphas=12, eps=0.02, tol=1e-8,
                                           max_iter=100_000)
     for k in (2, 6, 11):
         _, _, obj_ref = ref.sqrt_lasso_cvxpy(X, y, alphas[k], fit_intercept=False)

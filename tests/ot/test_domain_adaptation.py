@@ -133,7 +133,7 @@ def test_estimator_without_predict_proba():
 
 
 def test_clone_and_pickle():
-    Xs, ys, Xt, yt = _task(7)
+    Xs, ys, Xt, _yt = _task(7)
     clf = OTDomainAdaptationClassifier(LogisticRegression(C=0.5), reg=0.05)
     clf.fit(Xs, ys, X_target=Xt)
     copy = clone(clf)

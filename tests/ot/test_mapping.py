@@ -128,7 +128,7 @@ def test_pipeline_grid_search_selects_reg_on_target_validation():
         return X @ np.array([[c, s], [-s, c]]) + shift, y
 
     Xs, ys = sample(150, 0.0, 0.0)
-    Xt, yt = sample(150, np.deg2rad(20), [3.0, 1.0])
+    Xt, _yt = sample(150, np.deg2rad(20), [3.0, 1.0])
     Xval, yval = sample(100, np.deg2rad(20), [3.0, 1.0])
 
     def target_accuracy(estimator, X, y):

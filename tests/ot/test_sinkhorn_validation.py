@@ -72,12 +72,12 @@ def test_bad_method(method):
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(max_iter=0), ValueError, "max_iter"),
-    (dict(max_iter=2.5), TypeError, "max_iter"),
-    (dict(tol=0.0), ValueError, "tol"),
-    (dict(tol=-1e-3), ValueError, "tol"),
-    (dict(tol="small"), TypeError, "tol"),
-    (dict(epsilon_scaling=1), TypeError, "epsilon_scaling"),
+    ({"max_iter": 0}, ValueError, "max_iter"),
+    ({"max_iter": 2.5}, TypeError, "max_iter"),
+    ({"tol": 0.0}, ValueError, "tol"),
+    ({"tol": -1e-3}, ValueError, "tol"),
+    ({"tol": "small"}, TypeError, "tol"),
+    ({"epsilon_scaling": 1}, TypeError, "epsilon_scaling"),
 ])
 def test_bad_options(kwargs, exc, match):
     a, b, M = _problem()
