@@ -239,7 +239,8 @@ def match_and_time(fit, tols, excess, repeats=3, budget=60.0, log=None):
         times.append(again.seconds)
         warns.update(again.warnings)
     return {"matched": True, "tol": tols[chosen], "seconds": min(times), "excess": exc,
-                "warnings": sorted(warns), "trace": trace, "result": run.result, "n_timed": len(times)}
+            "warnings": sorted(warns), "trace": trace, "result": run.result,
+            "n_timed": len(times)}
 
 
 def run_once(fit, tol, excess, log=None):

@@ -192,8 +192,9 @@ def _main(args):
         am = skreg.sqrt_lasso_path(X, y, alphas=1, fit_intercept=True)[0][0]
         for div in args.divisors:
             label = f"{name} alpha_max/{div:g}"
-            print(f"-- {label} (alpha={am / div:.6g}, skglm alpha={am / div * np.sqrt(len(y)):.6g}, "
-                  "fit_intercept=True)", flush=True)
+            print(f"-- {label} (alpha={am / div:.6g}, "
+                  f"skglm alpha={am / div * np.sqrt(len(y)):.6g}, fit_intercept=True)",
+                  flush=True)
             out = run_case(X, y, am / div, args, log, issues, label)
             cvx = out.get("cvxpy")
             cvx_cell = (f"{cvx['seconds']:.1f} ({cvx['excess']:.0e})" if cvx else "n/a")

@@ -43,6 +43,7 @@ problem in float64.
 """
 
 import contextlib
+import functools
 import warnings
 
 import numpy as np
@@ -407,7 +408,7 @@ class _SubLP:
             except RuntimeError:
                 return None
             solve = lu.solve
-            solve_t = lambda v: lu.solve(v, trans="T")
+            solve_t = functools.partial(lu.solve, trans="T")
         else:
             try:
                 with warnings.catch_warnings():
@@ -419,9 +420,8 @@ class _SubLP:
             dU = np.abs(np.diagonal(lu[0]))
             if not np.all(np.isfinite(dU)) or dU.min() <= 1e-13 * max(dU.max(), tiny):
                 return None
-            solve = lambda v: linalg.lu_solve(lu, v, check_finite=False)
-            solve_t = lambda v: linalg.lu_solve(lu, v, trans=1,
-                                                check_finite=False)
+            solve = functools.partial(linalg.lu_solve, lu, check_finite=False)
+            solve_t = functools.partial(linalg.lu_solve, lu, trans=1, check_finite=False)
         b = np.zeros(K)
         b[S] = solve(self.y[Z])
         if not np.all(np.isfinite(b)):

@@ -181,7 +181,8 @@ def weighted_lasso_path(X, y, *, weights=None, alphas=None, eps=1e-3, fit_interc
     """
     return run_path(LassoProblem, X, y, weights=weights, alphas=alphas, eps=eps,
                     fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
-                    max_iter=max_iter, coef_init=coef_init, positive=check_bool(positive, "positive"))
+                    max_iter=max_iter, coef_init=coef_init,
+                    positive=check_bool(positive, "positive"))
 
 
 weighted_lasso_path.__doc__ = weighted_lasso_path.__doc__.replace(

@@ -230,7 +230,8 @@ def test_convergence_warning():
     a, b, M = _problem(60, 50, seed=8)
     # with one Newton iteration per solve the quadratic potentials are poor:
     # either the restricted solve stops early or the support search fails
-    with pytest.warns(ConvergenceWarning, match="sparsity_constrained_ot (did not converge|found no)"):
+    match = "sparsity_constrained_ot (did not converge|found no)"
+    with pytest.warns(ConvergenceWarning, match=match):
         res = sparsity_constrained_ot(a, b, M, 0.1, 2, max_iter=1)
     assert not res.converged
     assert np.count_nonzero(res.plan, axis=0).max() <= 2
