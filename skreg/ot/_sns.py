@@ -27,9 +27,9 @@ by running conjugate gradient on the zero-sum vectors. A backtracking
 
 Departures from the paper, each for a measured reason: the warm-up is 100
 scaling iterations (cheaper than one dense ``exp`` pass each, and they save
-Newton steps far from the optimum, where they overshoot; 100 was the
-fastest of 20 to 150 on both point-cloud problems of
-``benchmarks/bench_sns_sparsity.py``), the kept entries
+Newton steps far from the optimum, where they overshoot; of 20 to 150,
+100 was the fastest or within run-to-run noise of it on both point-cloud
+problems of ``benchmarks/bench_sns_sparsity.py``), the kept entries
 also depend on the marginal error (the dropped mass limits the local
 convergence rate), the first trial step is capped, and a step that is
 accepted at once but gains little is extended (see the loop). Each step aims
