@@ -14,11 +14,19 @@ median of ``--runs`` (5) runs each:
     (what a user sees from the second session on);
 (c) with ``--cold-cache``, one run of (b) with an empty numba cache
     (``NUMBA_CACHE_DIR`` set to a new temporary directory): the first fit
-    after installation, compilation included.
-
+    after installation, compilation included;
 (d) the floor: ``import sklearn.base`` alone in the same setting (numpy and
     scipy.sparse already imported), which any scikit-learn estimator pays
-    before its own code runs, as a ratio of skglm's import + first fit.
+    before its own code runs, as a ratio of skglm's import + first fit;
+(e) where the import time goes: ``python -X importtime`` for ``import skreg``
+    and ``import sklearn.linear_model``, summing the self time of the
+    modules only one of them loads (one run each; the shared modules, most
+    of both imports, vary by more than the difference between runs).
+
+skreg's bytecode is compiled first (``compileall``), as an installation
+does for scikit-learn and skglm: with ``PYTHONDONTWRITEBYTECODE`` set (this
+machine sets it) an editable checkout would otherwise recompile every
+skreg module in every fresh interpreter, about 0.1 s.
 
 Target: skreg's import + first fit at most 0.1x skglm's. The floor row shows
 the part of that ratio no scikit-learn-compatible estimator can avoid.
@@ -28,6 +36,8 @@ Run ``python benchmarks/bench_cold_start.py`` (``--quick``: 1 run per snippet, n
 """
 
 import argparse
+import compileall
+import importlib.util
 import json
 import os
 import statistics
@@ -108,6 +118,24 @@ def run_snippet(code, env=None):
     return out
 
 
+def import_self_times(module):
+    """Self time (seconds) of every module ``import module`` loads (``-X importtime``)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"],
+                          capture_output=True, text=True, cwd=HERE, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr)
+    times = {}
+    for line in proc.stderr.splitlines():
+        parts = line.split("|")
+        if not line.startswith("import time:") or len(parts) != 3:
+            continue
+        try:
+            times[parts[2].strip()] = int(parts[0].split(":")[1]) / 1e6
+        except ValueError:  # the header line
+            continue
+    return times
+
+
 def measure(code, runs, env=None, warm=True):
     """Median over ``runs`` fresh interpreters (after one untimed run)."""
     if warm:
@@ -132,6 +160,8 @@ def main(argv=None):
                         help="also time one first fit with an empty numba cache")
     args = parser.parse_args(argv)
     runs = 1 if args.quick else args.runs
+    package = os.path.dirname(importlib.util.find_spec("skreg").origin)
+    compileall.compile_dir(package, quiet=1)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; median of {runs} "
           "fresh interpreters per row (seconds)")
 
@@ -149,6 +179,18 @@ def main(argv=None):
                  f"{imports['skreg']['import']:.3f}",
                  f"{imports['sklearn.linear_model']['import']:.3f}", f"{r:.2f}",
                  f"skglm {imports['skglm']['import']:.3f}"])
+
+    # (e) import breakdown: the modules only one of the two imports loads
+    ours, theirs = import_self_times("skreg"), import_self_times("sklearn.linear_model")
+    only_ours = sum(v for k, v in ours.items() if k not in theirs)
+    only_theirs = sum(v for k, v in theirs.items() if k not in ours)
+    print(f"  -X importtime: skreg {sum(ours.values()):.3f}s, sklearn.linear_model "
+          f"{sum(theirs.values()):.3f}s; modules only skreg loads {only_ours:.3f}s, only "
+          f"sklearn.linear_model loads {only_theirs:.3f}s", flush=True)
+    rows.append(["import breakdown (-X importtime)", "modules only skreg loads vs only "
+                 "sklearn.linear_model loads", f"{only_ours:.3f}", f"{only_theirs:.3f}", "",
+                 f"totals: skreg {sum(ours.values()):.3f}, sklearn.linear_model "
+                 f"{sum(theirs.values()):.3f}"])
 
     # (b) import + first fit, numba cache warm
     for sparse in (False, True):
