@@ -26,7 +26,7 @@ median of ``--runs`` (5) runs each:
 skreg's bytecode is compiled first (``compileall``), as an installation
 does for scikit-learn and skglm: with ``PYTHONDONTWRITEBYTECODE`` set (this
 machine sets it) an editable checkout would otherwise recompile every
-skreg module in every fresh interpreter, about 0.1 s.
+skreg module in every fresh interpreter.
 
 Target: skreg's import + first fit at most 0.1x skglm's. The floor row shows
 the part of that ratio no scikit-learn-compatible estimator can avoid.
