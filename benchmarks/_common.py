@@ -369,12 +369,17 @@ def markdown_table(header, rows):
     return "\n".join(out)
 
 
-def report(title, header, rows, t_start, issues):
-    """Print the results table (plain and markdown), the total time and the issues."""
-    print(f"\n== Results ({title})")
+def print_tables(header, rows):
+    """The table as aligned text, then as markdown (for benchmarks/README.md)."""
     print_table(header, rows)
     print()
     print(markdown_table(header, rows))
+
+
+def report(title, header, rows, t_start, issues):
+    """Print the results table (plain and markdown), the total time and the issues."""
+    print(f"\n== Results ({title})")
+    print_tables(header, rows)
     print(f"\ntotal benchmark time {time.perf_counter() - t_start:.1f}s")
     if issues:
         print("\n== Issues")

@@ -238,9 +238,7 @@ def main(argv=None):
 
     header = ["measure", "compared", "ours s", "anchor s", "ours/anchor", "notes"]
     print()
-    C.print_table(header, rows)
-    print()
-    print(C.markdown_table(header, rows))
+    C.print_tables(header, rows)
 
 
 if __name__ == "__main__":

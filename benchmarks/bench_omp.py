@@ -156,9 +156,7 @@ def main():
     rows.append(["skreg plain OMP, sparse CSC (no anchor)", f"{times['sparse']:.3f}", "",
                  "0", models["sparse"].n_iter_, ""])
     header = ["case", "seconds", "/ sklearn", "alpha", "atoms", "target / check"]
-    C.print_table(header, rows)
-    print()
-    print(C.markdown_table(header, rows))
+    C.print_tables(header, rows)
     if args.quick:
         print("\n--quick is a smoke run: the targets are stated for n=1000, p=5000, "
               "50 atoms; millisecond timings here are dominated by noise and overheads.")

@@ -120,9 +120,7 @@ def main():
               "met" if r["pot"] / r["same"] >= 3 else "NOT met", f"{r['tight']:.3f}",
               f"{r['it_tight']} ({r['stages']})", f"{r['exc_pot']:.1e}"] for r in rows]
     print()
-    C.print_table(header, table)
-    print()
-    print(C.markdown_table(header, table))
+    C.print_tables(header, table)
 
 
 if __name__ == "__main__":

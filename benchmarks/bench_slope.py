@@ -264,9 +264,7 @@ def _main(args):
               "skreg/sortedl1", "skglm/skreg"]
     print(f"\n== Results (best of {args.repeats}, seconds; relative duality gap <= "
           f"{args.target:.0e}, recomputed here; * = not matched, a bound)")
-    C.print_table(header, rows)
-    print()
-    print(C.markdown_table(header, rows))
+    C.print_tables(header, rows)
     print(f"\ntotal benchmark time {time.perf_counter() - t_start:.1f}s")
 
 

@@ -113,9 +113,7 @@ def main():
     header = ["alpha", "solver", "seconds", "nnz", "residual norm", "objective",
               "BP bound", "warning"]
     print()
-    C.print_table(header, rows)
-    print()
-    print(C.markdown_table(header, rows))
+    C.print_tables(header, rows)
 
 
 if __name__ == "__main__":
