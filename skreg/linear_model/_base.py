@@ -10,11 +10,13 @@ written once against the problem interface::
     problem.solve(alpha, coef_init, tol, max_iter, warn) -> FitResult
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
     _assert_all_finite,
@@ -31,6 +33,16 @@ from ..utils._validation import (
     check_tol,
 )
 
+
+def warn_not_converged(gap, threshold, n_iter, *, unit="epochs", scale_features=True):
+    """The ConvergenceWarning of every duality-gap solver (``threshold = tol * scale``)."""
+    advice = "Increase max_iter or tol, or scale the features." if scale_features \
+        else "Increase max_iter or tol."
+    warnings.warn(
+        f"Objective did not converge: duality gap {gap:.3e} > tol * scale "
+        f"{threshold:.3e} after {n_iter} {unit}. {advice}",
+        ConvergenceWarning,
+    )
 
 @dataclass
 class FitResult:

@@ -36,13 +36,11 @@ discarded them, and the number of refits.
 """
 
 import functools
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 
-from ._base import FitResult
+from ._base import FitResult, warn_not_converged
 from ._design import LinearDesign, vdot
 from ._group_slope_groups import GroupPartition, check_groups
 from ._group_slope_prox import group_norms, sorted_dual_ratio
@@ -365,11 +363,8 @@ class _GroupProblem:
                        "n_refits": n_refits,
                        "prev": (st["corr"], st["alpha"]) if st else None}
         if warn and not converged:
-            warnings.warn(
-                f"Objective did not converge: duality gap {gap:.3e} > tol * scale "
-                f"{tol_abs:.3e} after {n_iter} iterations. Increase max_iter or tol.",
-                ConvergenceWarning,
-            )
+            warn_not_converged(gap, tol_abs, n_iter, unit="iterations",
+                               scale_features=False)
         # A solve that only certifies its starting point counts as one iteration.
         return FitResult(b, self.design.intercept(b), gap, max(n_iter, 1), converged)
 

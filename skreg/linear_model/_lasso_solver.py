@@ -22,11 +22,10 @@ of the sequential strong rule, so that one optimality check per alpha
 usually certifies it.
 """
 
-import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
+from ._base import warn_not_converged
 from ._design import vdot
 
 _ANDERSON_K = 5
@@ -154,17 +153,8 @@ def solve_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-4,
     if state is not None:
         state.update(coef=b.copy(), r=r, shift=shift, corr=corr)
     if warn and not converged:
-        _warn_not_converged(gap, tol * scale, n_epochs)
+        warn_not_converged(gap, tol * scale, n_epochs)
     return b, gap, n_epochs, converged
-
-
-def _warn_not_converged(gap, threshold, n_epochs):
-    warnings.warn(
-        f"Objective did not converge: duality gap {gap:.3e} > tol * scale "
-        f"{threshold:.3e} after {n_epochs} epochs. Increase max_iter or "
-        "tol, or scale the features.",
-        ConvergenceWarning,
-    )
 
 
 def lasso_alpha_max(design, weights, positive=False, projector=None):
@@ -209,7 +199,7 @@ def solve_weighted_lasso(design, pen, *, positive=False, coef_init=None, tol=1e-
         state.update(coef=b.copy(), r=r, shift=shift, r_a=r_a, shift_a=shift_a,
                      corr_a=corr_a)
     if warn and not converged:
-        _warn_not_converged(gap, tol * scale, n_epochs)
+        warn_not_converged(gap, tol * scale, n_epochs)
     return b, gap, n_epochs, converged
 
 
@@ -288,5 +278,5 @@ def solve_weighted_lasso_path(design, weights, alphas, *, positive=False, coef_i
                      corr_a=corr_a)
     if warn:
         for i in np.flatnonzero(~converged):
-            _warn_not_converged(gaps[i], tol * scale, n_iters[i])
+            warn_not_converged(gaps[i], tol * scale, n_iters[i])
     return coefs, gaps, n_iters, converged

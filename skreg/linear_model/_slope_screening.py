@@ -21,11 +21,10 @@ answer on the whole problem:
    tolerance, so screening can change the cost but never the answer.
 """
 
-import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
+from ._base import warn_not_converged
 from ._design import vdot
 from ._path import ScreeningStats
 from ._sorted_l1 import _dual_norm_sorted, strong_set_size
@@ -149,10 +148,5 @@ def solve_slope(design, lam, *, coef_init=None, tol=1e-4, max_iter=1000, ws_init
             break  # rounding, not the solver, separates the two gaps
     state.update(coef=b.copy(), r=r, shift=shift, corr=corr, L=L)
     if warn and not converged:
-        warnings.warn(
-            f"Objective did not converge: duality gap {gap:.3e} > tol * scale "
-            f"{tol_abs:.3e} after {n_epochs} epochs. Increase max_iter or tol, "
-            "or scale the features.",
-            ConvergenceWarning,
-        )
+        warn_not_converged(gap, tol_abs, n_epochs)
     return b, gap, n_epochs, converged, stats

@@ -33,11 +33,10 @@ search (``_solve_sqrt_lasso_secant``: secant steps on ``sigma`` with a
 Lasso solve each), which copes with that regime.
 """
 
-import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
+from ._base import warn_not_converged
 from ._lad_solver import solve_lad
 from ._lasso_solver import _UnpenalisedProjector, solve_lasso
 
@@ -271,11 +270,7 @@ def solve_sqrt_lasso(design, pen, *, coef_init=None, tol=1e-4, max_iter=1000,
         state.clear()
         state.update(coef=b.copy(), r=r, shift=shift, anchor=anchor)
     if warn and not converged:
-        warnings.warn(
-            f"Objective did not converge: duality gap {gap:.3e} > tol * scale "
-            f"{tol * scale:.3e} after {n_epochs} epochs. Increase max_iter or tol.",
-            ConvergenceWarning,
-        )
+        warn_not_converged(gap, tol * scale, n_epochs, scale_features=False)
     return b, gap, n_epochs, converged
 
 
@@ -376,11 +371,7 @@ def _solve_sqrt_lasso_secant(design, pen, *, coef_init=None, tol=1e-4, max_iter=
         prev = (log_s, g)
         sigma = new
     if warn and not converged:
-        warnings.warn(
-            f"Objective did not converge: duality gap {gap:.3e} > tol * scale "
-            f"{tol * scale:.3e} after {n_epochs} epochs. Increase max_iter or tol.",
-            ConvergenceWarning,
-        )
+        warn_not_converged(gap, tol * scale, n_epochs, scale_features=False)
     return b, gap, n_epochs, converged
 
 
