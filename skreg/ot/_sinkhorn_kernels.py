@@ -24,6 +24,14 @@ _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 # with an exact log-sum-exp, so that no potential becomes -inf by underflow.
 _TINY = 1e-280
 
+# Kernel entries below this fraction of their row's largest are stored as 0:
+# times scalings in [1e-50, 1e50] (see _sinkhorn._BOUND) they would carry a
+# share of the row's mass below 1e-100, and the products with the scalings
+# would be subnormal numbers, on which x86 arithmetic is tens of times slower
+# (measured: the first scaling iterations at reg = 1e-3 ran at 2-3 ms instead
+# of 1.3 ms on the 2000 x 2000 benchmark problem).
+FLUSH = 1e-200
+
 
 _LOG2E = 1.4426950408889634
 # ln 2 split so that k * _LN2_HI is exact for |k| < 2^11 (Cody-Waite).
@@ -86,7 +94,8 @@ def log_row_sweep(M, g, a, loga, reg, f, parts, work, P, write):
     adds ``P_ij`` (at the new ``f`` and the given ``g``) into ``parts``. The
     normalised row terms ``e_ij / s_i`` make ``P_ij = a_i e_ij / s_i``, so one
     ``exp`` per entry serves both the row update and the column sums. With
-    ``write`` the plan is also stored in ``P``.
+    ``write`` the plan is also stored in ``P`` (as a kernel for the scaling
+    iterations: entries below ``FLUSH`` times their row's largest are 0).
     """
     n, m = M.shape
     n_blocks = parts.shape[0]
@@ -112,7 +121,8 @@ def log_row_sweep(M, g, a, loga, reg, f, parts, work, P, write):
             scale = a[i] / s
             if write:
                 for j in range(m):
-                    p = buf[j] * scale
+                    e = buf[j]
+                    p = e * scale if e >= FLUSH else 0.0
                     P[i, j] = p
                     acc[j] += p
             else:
@@ -175,8 +185,14 @@ def log_loop(M, f, g, a, b, reg, tol_abs, max_iter, parts, work, colsum):
 
 
 @njit(cache=True, nogil=True, parallel=True, fastmath=_FASTMATH)
-def scaling_row_sweep(K, v, a, u, parts):
-    """``u = a / (K v)`` and ``parts`` <- blocks of ``K^T u``, in one pass."""
+def scaling_row_sweep(K, v, a, u, omega, parts, u_new, row_err):
+    """Row half-iteration ``u_new = u (a / (u K v))^omega`` and ``K^T u_new`` blocks, one pass.
+
+    ``omega = 1`` is Sinkhorn's ``u_new = a / K v``; ``1 < omega < 2`` is
+    over-relaxation (a step of ``omega`` times Sinkhorn's in the log
+    potentials). ``row_err[c]`` gets the l1 row error ``|u_new (K v) - a|``
+    of block ``c`` (zero up to rounding when ``omega = 1``).
+    """
     n, m = K.shape
     n_blocks = parts.shape[0]
     for c in prange(n_blocks):
@@ -184,21 +200,31 @@ def scaling_row_sweep(K, v, a, u, parts):
         for j in range(m):
             acc[j] = 0.0
         start, stop = _block(c, n_blocks, n)
+        e = 0.0
         for i in range(start, stop):
             kv = 0.0
             for j in range(m):
                 kv += K[i, j] * v[j]
-            ui = a[i] / kv
-            u[i] = ui
+            if omega == 1.0:
+                ui = a[i] / kv
+            else:
+                ui = u[i] * (a[i] / (u[i] * kv)) ** omega
+            u_new[i] = ui
+            e += abs(ui * kv - a[i])
             for j in range(m):
                 acc[j] += K[i, j] * ui
+        row_err[c] = e
 
 
 @njit(cache=True, nogil=True)
-def scaling_loop(K, u, v, a, b, tol_abs, max_iter, bound, parts, ktu, u_new):
+def scaling_loop(K, u, v, a, b, omega, tol_abs, max_iter, bound, parts, ktu, u_new, row_err,
+                 errs):
     """Sinkhorn scaling ``u = a / K v``, ``v = b / K^T u`` on a stabilised kernel.
 
-    Stops when the column error of ``diag(u) K diag(v)`` is below ``tol_abs``
+    With ``omega != 1`` both half-iterations are over-relaxed:
+    ``u <- u (a / (u K v))^omega``, ``v <- v (b / (v K^T u))^omega``. After
+    each row half-iteration the l1 marginal error of ``diag(u) K diag(v)`` is
+    stored in ``errs[it]``; the loop stops when it is below ``tol_abs``
     (status 0), after ``max_iter`` iterations (status 1), or as soon as a
     scaling leaves ``[1 / bound, bound]`` or is not finite (status 2: the
     caller absorbs ``u``, ``v`` into the log potentials). ``u`` and ``v`` are
@@ -209,7 +235,7 @@ def scaling_loop(K, u, v, a, b, tol_abs, max_iter, bound, parts, ktu, u_new):
     err = np.inf
     it = 0
     while it < max_iter:
-        scaling_row_sweep(K, v, a, u_new, parts)
+        scaling_row_sweep(K, v, a, u, omega, parts, u_new, row_err)
         reduce_parts(parts, ktu)
         ok = True
         for i in range(n):
@@ -218,22 +244,29 @@ def scaling_loop(K, u, v, a, b, tol_abs, max_iter, bound, parts, ktu, u_new):
                 ok = False
         if not ok:
             return it, err, 2
-        it += 1
         for i in range(n):
             u[i] = u_new[i]
         err = 0.0
+        for c in range(row_err.shape[0]):
+            err += row_err[c]
         for j in range(m):
             err += abs(v[j] * ktu[j] - b[j])
+        errs[it] = err
+        it += 1
         if err <= tol_abs:
             return it, err, 0
         for j in range(m):
-            x = b[j] / ktu[j]
+            if omega == 1.0:
+                x = b[j] / ktu[j]
+            else:
+                x = v[j] * (b[j] / (v[j] * ktu[j])) ** omega
             if not (lo < x < bound):
                 ok = False
+            ktu[j] = x
         if not ok:
             return it, err, 2
         for j in range(m):
-            v[j] = b[j] / ktu[j]
+            v[j] = ktu[j]
     return it, err, 1
 
 

@@ -25,11 +25,14 @@ solved by Jacobi-preconditioned conjugate gradient. Its null direction
 by running conjugate gradient on the zero-sum vectors. A backtracking
 (Armijo) line search on ``D`` makes every step an ascent step.
 
-Departures from the paper, each for a measured reason: the warm-up is 100
-scaling iterations (cheaper than one dense ``exp`` pass each, and they save
-Newton steps far from the optimum, where they overshoot; of 20 to 150,
-100 was the fastest or within run-to-run noise of it on both point-cloud
-problems of ``benchmarks/bench_sns_sparsity.py``), the kept entries
+Departures from the paper, each for a measured reason: the warm-up is
+over-relaxed Sinkhorn (:mod:`._overrelaxation`: 10 plain iterations measure
+the convergence rate, which sets the relaxation factor) and runs as long as
+it converges fast, handing over to Newton when its rate stalls; on the 2-D
+point clouds of ``benchmarks/bench_sinkhorn.py`` it reaches the tolerance
+before a Newton step would pay, on the 10-D ones and on the paper's problem
+Newton finishes (``benchmarks/bench_sns_sparsity.py`` compares it with the
+paper's fixed plain warm-up). The kept entries
 also depend on the marginal error (the dropped mass limits the local
 convergence rate), the first trial step is capped, and a step that is
 accepted at once but gains little is extended (see the loop). Each step aims
@@ -53,8 +56,6 @@ _DENSITY = 4
 _DROP = 1e-2
 # ... but never less than _AIM * tol: a step needs to reach tol, not beyond.
 _AIM = 0.25
-# Scaling iterations before the first Newton step (the paper uses 20).
-_WARMUP = 100
 _ARMIJO = 1e-4
 _MAX_BACKTRACK = 30
 _SLOW = 0.2
@@ -273,16 +274,20 @@ def _better(new, old, min_gain=0.0):
     return new[0] >= old[0] + min_gain
 
 
-def sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up):
+def sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up, fallback):
     """Sinkhorn warm-up then sparse Newton steps.
 
-    ``warm_up`` is a Sinkhorn solver with the signature of the ones in
-    :mod:`._sinkhorn` that returns the plan at its potentials. Returns
+    ``warm_up`` and ``fallback`` are Sinkhorn solvers with the signature of
+    the ones in :mod:`._sinkhorn` that return the plan at their potentials;
+    the warm-up decides itself when to hand over (within ``max_iter``), the
+    fallback runs to ``tol_abs`` from where a Newton step fails. Returns
     ``(f, g, n_iter, info, P)`` with ``P`` the plan at ``(f, g)``.
     """
     n, m = M.shape
-    f, g, n_warm, _, P = warm_up(M, a, b, reg, g, tol_abs, min(_WARMUP, max_iter), ws)
+    f, g, n_warm, warm_info, P = warm_up(M, a, b, reg, g, tol_abs, max_iter, ws)
     info = {"n_sinkhorn": int(n_warm), "n_newton": 0, "n_cg": 0, "n_evaluations": 0}
+    if "omega" in warm_info:
+        info["omega"] = float(warm_info["omega"])
     kern.row_col_sums(P, ws.rows, ws.parts)
     r, c = ws.rows.copy(), np.empty(m)
     kern.reduce_parts(ws.parts, c)
@@ -339,6 +344,13 @@ def sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up):
             P, P_try = P_try, P
             info["n_newton"] += 1
             continue
-        # The line search failed (rounding-level directions): stop here.
+        # The line search failed: the direction is not an ascent direction
+        # at this precision (rounding-level, or a sparsified Hessian too far
+        # from the true one on a degenerate problem). Sinkhorn iterations,
+        # which always make progress, finish from here.
+        f, g, it, _, P = fallback(M, a, b, reg, g, tol_abs, max_iter - n_iter + 1, ws)
+        n_iter += it - 1
+        info["n_sinkhorn"] += int(it)
+        info["n_fallback"] = int(it)
         break
     return f, g, n_iter, info, P

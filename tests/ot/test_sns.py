@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from skreg.ot import sinkhorn
-from skreg.ot._sns import _WARMUP, _sparsify, _threshold, newton_direction
+from skreg.ot._sns import _sparsify, _threshold, newton_direction
 
 
 def random_assignment(n, seed=0):
@@ -82,11 +82,14 @@ def test_sns_iterations_on_the_paper_problem():
     a, b, M = random_assignment(500, seed=0)
     sns = sinkhorn(a, b, M, 1 / 1200, method="sns", tol=1e-9)
     assert sns.converged
-    # Tang et al.: 20 Sinkhorn then 9 Newton steps. Here: the longer warm-up
-    # (see skreg.ot._sns), then as few Newton steps; log-domain Sinkhorn
-    # needs 20,353 iterations (benchmarks/bench_sinkhorn.py).
-    assert sns.info["n_sinkhorn"] == _WARMUP
-    assert sns.info["n_newton"] <= 12
+    # Tang et al.: 20 Sinkhorn then 9 Newton steps. Here: 20 plain and about
+    # 30 over-relaxed Sinkhorn iterations, then as few Newton steps as the
+    # paper; log-domain Sinkhorn needs 20,353 iterations
+    # (benchmarks/bench_sinkhorn.py), the previous plain warm-up of 100
+    # iterations made 106 in all.
+    assert sns.info["omega"] > 1.2
+    assert sns.info["n_newton"] <= 9
+    assert sns.n_iter <= 70
 
 
 def test_warm_up_only_when_sinkhorn_is_enough():
