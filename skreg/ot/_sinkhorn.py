@@ -94,10 +94,8 @@ def _absorb(M, a, loga, b, logb, reg, beta, K, ws):
     colsum = ws.colsum
     for j in np.flatnonzero(colsum <= kern._TINY):
         beta[j] = reg * (logb[j] - kern.column_lse(M, f, j, reg))
-        col = np.exp((f + beta[j] - M[:, j]) / reg)
-        col[col < kern.FLUSH * col.max()] = 0.0
-        K[:, j] = col
-        colsum[j] = col.sum()
+        K[:, j] = np.exp((f + beta[j] - M[:, j]) / reg)
+        colsum[j] = K[:, j].sum()
     return f, np.ones(M.shape[0]), b / colsum
 
 
