@@ -13,6 +13,7 @@ from skreg.ot._overrelaxation import (
     _NEWTON_AFTER,
     _OMEGA_MAX,
     _PLAIN,
+    _REMEASURE,
     _WINDOW,
     Overrelaxation,
     PlainSinkhorn,
@@ -69,9 +70,21 @@ def test_omega_from_the_plain_rate():
     flat = Overrelaxation(1e-9)
     flat.record([1.0] * _PLAIN)
     assert flat.omega == 1.0
+    # A plain rate above _RHO_UNSURE is measured again, window after window,
+    # up to _REMEASURE times; very slow rates give the capped omega.
     slow = Overrelaxation(1e-9)
-    slow.record(geometric(1 - 1e-6, _PLAIN))
+    errs = geometric(1 - 1e-6, _PLAIN)
+    slow.record(errs)
+    for _ in range(_REMEASURE):
+        assert slow.omega == 1.0 and slow.window() == (1.0, _WINDOW)
+        errs = geometric(1 - 1e-6, _WINDOW, errs[-1])
+        slow.record(errs)
     assert slow.omega == _OMEGA_MAX
+    # A plateau followed by fast plain convergence: omega from the fast part.
+    plateau = Overrelaxation(1e-9)
+    plateau.record([0.5] * _PLAIN)
+    plateau.record(geometric(0.8, _WINDOW, 0.5))
+    assert_allclose(plateau.omega, 2 / (1 + math.sqrt(1 - 0.8)))
 
 
 def test_windows_may_be_recorded_in_pieces():
@@ -117,6 +130,46 @@ def test_hands_over_only_when_progress_stalls():
     assert grows.record(geometric(1.01, _WINDOW, errs[-1])) is True
 
 
+def test_plain_stagnation_hands_over_to_newton():
+    # No rate to measure: omega stays 1, and the sns warm-up hands over
+    # once a window makes no progress.
+    schedule = Overrelaxation(1e-9)
+    assert schedule.record([0.5] * _PLAIN) is False
+    for _ in range(_REMEASURE):
+        assert schedule.record([0.5] * _WINDOW) is False
+    assert schedule.omega == 1.0
+    assert schedule.record([0.5] * _WINDOW) is True and not schedule.diverged
+
+
+def test_without_hand_over_divergence_means_plain_iterations():
+    schedule = Overrelaxation(1e-9, hand_over=False)
+    errs = geometric(0.97, _PLAIN)
+    schedule.record(errs)
+    omega = schedule.omega
+    errs = geometric(0.9, _WINDOW, errs[-1])
+    schedule.record(errs)
+    # Stalled: go on at the same omega.
+    errs = geometric(0.95, _WINDOW, errs[-1])
+    assert schedule.record(errs) is False and schedule.omega == omega
+    assert not schedule.diverged
+    errs = geometric(0.96, _WINDOW, errs[-1])
+    assert schedule.record(errs) is False and schedule.omega == omega
+    # Diverged: flagged once, then plain iterations for good.
+    errs = geometric(1.1, _WINDOW, errs[-1])
+    assert schedule.record(errs) is False
+    assert schedule.diverged and schedule.omega == 1.0
+    errs = geometric(1.1, _WINDOW, errs[-1])
+    assert schedule.record(errs) is False
+    assert not schedule.diverged and schedule.omega == 1.0
+
+
+def test_sns_without_overrelaxation_uses_the_plain_warm_up():
+    a, b, M = clouds(200, 5, seed=1)
+    res = sinkhorn(a, b, M, 2e-3, method="sns", tol=1e-9, overrelaxation=False)
+    assert res.converged and res.info["omega"] == 1.0
+    assert res.info["n_sinkhorn"] == 100 + res.info.get("n_fallback", 0)
+
+
 def test_plain_schedule_counts_iterations():
     schedule = PlainSinkhorn(25)
     assert schedule.window() == (1.0, 25)
@@ -137,12 +190,17 @@ def test_over_relaxed_warm_up_converges_alone_on_clouds():
     a, b, M = clouds(500, 2)
     reg = 5e-3
     sns = sinkhorn(a, b, M, reg, method="sns", tol=1e-9)
-    plain = sinkhorn(a, b, M, reg, tol=1e-9)
-    assert sns.converged and plain.converged
+    relaxed = sinkhorn(a, b, M, reg, tol=1e-9)
+    plain = sinkhorn(a, b, M, reg, tol=1e-9, overrelaxation=False)
+    assert sns.converged and relaxed.converged and plain.converged
     assert sns.info["n_newton"] == 0 and sns.info["omega"] > 1.3
-    # Far fewer iterations than plain scaling (54 and 145), and the same plan.
+    # The default scaling method runs the same iterations.
+    assert relaxed.n_iter == sns.n_iter and relaxed.info["omega"] == sns.info["omega"]
+    assert "omega" not in plain.info
+    # Far fewer iterations than plain scaling (48 and 145), and the same plan.
     assert 2 * sns.n_iter < plain.n_iter
     assert_allclose(sns.plan, plain.plan, atol=1e-9)
+    assert_allclose(relaxed.plan, plain.plan, atol=1e-9)
 
 
 def test_sns_with_the_papers_plain_warm_up(monkeypatch):
@@ -164,6 +222,7 @@ class Reckless:
 
     def __init__(self, n_windows):
         self.omega, self.n_windows, self.ends = 1.99, n_windows, []
+        self.diverged = False
 
     def window(self):
         return self.omega, 10
@@ -171,7 +230,8 @@ class Reckless:
     def record(self, errs):
         # Windows cut short by an absorption count too.
         self.ends.append(errs[-1])
-        return len(self.ends) >= self.n_windows
+        self.diverged = len(self.ends) >= self.n_windows
+        return self.diverged
 
 
 def test_diverging_warm_up_hands_over_its_best_point():
