@@ -10,7 +10,7 @@ plain to over-relaxed iteration counts (> 1: over-relaxation needs fewer)
 and checks that both return the same plan; the problems where
 over-relaxation needs more iterations are listed. A second sweep runs
 ``method="sns"`` against ``method="log"`` at reg down to 5e-4 (where the
-warm-up hands over to Newton, and a failed Newton step falls back to plain
+warm-up hands over to Newton, and a failed Newton step hands back to the scaling
 iterations) and counts the problems where ``sns`` does not converge or its
 plan differs.
 

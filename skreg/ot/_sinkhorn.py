@@ -169,13 +169,11 @@ def _solve_sns(M, a, b, reg, g, tol_abs, max_iter, ws, schedule):
 
     # The scaling solver is the cheapest warm-up (no exp per iteration) and
     # returns the plan the first Newton step needs; over-relaxed, it often
-    # reaches tol before Newton steps would pay. Plain, it finishes the solve
-    # where a Newton step fails.
+    # reaches tol before Newton steps would pay.
     def warm_up(M, a, b, reg, g, tol_abs, max_iter, ws):
         return _solve_scaling(M, a, b, reg, g, tol_abs, max_iter, ws, schedule(tol_abs))
 
-    return sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up,
-                                  _solve_scaling)
+    return sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up)
 
 
 # The schedule of the sns warm-up (a module attribute so that benchmarks can
@@ -257,9 +255,11 @@ def sinkhorn(a, b, M, reg, *, method="scaling", max_iter=10_000, tol=1e-9,
           small ``reg``: where over-relaxed Sinkhorn converges fast enough
           there are no Newton steps; each Newton step costs a few dense
           passes (an ``exp`` per entry), so they pay where Sinkhorn's rate
-          is slow. Should a Newton step fail (a degenerate problem), plain
-          scaling iterations finish. ``info`` reports ``n_sinkhorn``,
-          ``n_newton`` and the relaxation factor ``omega``.
+          is slow. Should a Newton step fail (a degenerate problem), the
+          scaling iterations take over again until they stall. ``info``
+          reports ``n_sinkhorn``, ``n_newton``, the relaxation factor
+          ``omega`` and, after a failed Newton step, ``n_fallback`` (the
+          scaling iterations that followed, counted in ``n_sinkhorn``).
     max_iter : int, default=10_000
         Maximum number of iterations (Sinkhorn iterations; for ``"sns"`` the
         Sinkhorn warm-up plus the Newton steps; summed over the stages of

@@ -175,7 +175,7 @@ def log_loop(M, f, g, a, b, reg, tol_abs, max_iter, parts, work, colsum):
     return it, err
 
 
-@njit(cache=True, nogil=True, parallel=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
 def scaling_row_sweep(K, v, a, u, omega, parts, u_new, row_err):
     """Row half-iteration ``u_new = u (a / (u K v))^omega`` and ``K^T u_new`` blocks, one pass.
 
@@ -207,7 +207,9 @@ def scaling_row_sweep(K, v, a, u, omega, parts, u_new, row_err):
         row_err[c] = e
 
 
-@njit(cache=True, nogil=True)
+# error_model="numpy": a sum that underflows to 0 gives an infinite scaling,
+# which the range check turns into an absorption, not a ZeroDivisionError.
+@njit(cache=True, nogil=True, error_model="numpy")
 def scaling_loop(K, u, v, a, b, omega, tol_abs, max_iter, bound, parts, ktu, u_new, row_err,
                  errs):
     """Sinkhorn scaling ``u = a / K v``, ``v = b / K^T u`` on a stabilised kernel.

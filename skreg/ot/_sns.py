@@ -274,13 +274,23 @@ def _better(new, old, min_gain=0.0):
     return new[0] >= old[0] + min_gain
 
 
-def sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up, fallback):
+def _restart(P, a, b, f, g, reg, ws):
+    """Dual value, marginals and l1 marginal error of the plan ``P`` at ``(f, g)``."""
+    kern.row_col_sums(P, ws.rows, ws.parts)
+    r, c = ws.rows.copy(), np.empty(P.shape[1])
+    kern.reduce_parts(ws.parts, c)
+    value = float(a @ f + b @ g - reg * r.sum())
+    err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
+    return value, r, c, err
+
+
+def sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up):
     """Sinkhorn warm-up then sparse Newton steps.
 
-    ``warm_up`` and ``fallback`` are Sinkhorn solvers with the signature of
-    the ones in :mod:`._sinkhorn` that return the plan at their potentials;
-    the warm-up decides itself when to hand over (within ``max_iter``), the
-    fallback runs to ``tol_abs`` from where a Newton step fails. Returns
+    ``warm_up`` is a Sinkhorn solver with the signature of the ones in
+    :mod:`._sinkhorn` that returns the plan at its potentials and decides
+    itself when to hand over (within ``max_iter``). It also takes over from
+    a Newton step whose line search fails, and hands back in turn. Returns
     ``(f, g, n_iter, info, P)`` with ``P`` the plan at ``(f, g)``.
     """
     n, m = M.shape
@@ -288,11 +298,7 @@ def sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up, fall
     info = {"n_sinkhorn": int(n_warm), "n_newton": 0, "n_cg": 0, "n_evaluations": 0}
     if "omega" in warm_info:
         info["omega"] = float(warm_info["omega"])
-    kern.row_col_sums(P, ws.rows, ws.parts)
-    r, c = ws.rows.copy(), np.empty(m)
-    kern.reduce_parts(ws.parts, c)
-    value = float(a @ f + b @ g - reg * r.sum())
-    err = float(np.abs(r - a).sum() + np.abs(c - b).sum())
+    value, r, c, err = _restart(P, a, b, f, g, reg, ws)
     if err <= tol_abs or n_warm >= max_iter:
         return f, g, n_warm, info, P
     # Current point, trial point and best extrapolated point share 3 buffers.
@@ -347,10 +353,12 @@ def sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up, fall
         # The line search failed: the direction is not an ascent direction
         # at this precision (rounding-level, or a sparsified Hessian too far
         # from the true one on a degenerate problem). Sinkhorn iterations,
-        # which always make progress, finish from here.
-        f, g, it, _, P = fallback(M, a, b, reg, g, tol_abs, max_iter - n_iter + 1, ws)
-        n_iter += it - 1
+        # which always make progress, take over until they stall again
+        # (each warm-up makes at least one iteration, so this ends).
+        n_iter -= 1
+        f, g, it, _, P = warm_up(M, a, b, reg, g, tol_abs, max_iter - n_iter, ws)
+        n_iter += it
         info["n_sinkhorn"] += int(it)
-        info["n_fallback"] = int(it)
-        break
+        info["n_fallback"] = info.get("n_fallback", 0) + int(it)
+        value, r, c, err = _restart(P, a, b, f, g, reg, ws)
     return f, g, n_iter, info, P

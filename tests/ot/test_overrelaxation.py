@@ -254,7 +254,7 @@ def test_diverging_warm_up_hands_over_its_best_point():
     assert_allclose(P, np.exp((f[:, None] + g[None, :] - M) / 1e-3), rtol=1e-9, atol=1e-300)
 
 
-def test_failed_newton_step_falls_back_to_sinkhorn(monkeypatch):
+def test_failed_newton_step_hands_back_to_sinkhorn(monkeypatch):
     from skreg.ot import _sns
 
     a, b, M = clouds(60, 3, seed=2)
@@ -286,3 +286,17 @@ def test_sns_on_degenerate_costs(seed):
     ref = sinkhorn(a, b, M, 6e-4, method="log", tol=1e-10, max_iter=400_000)
     assert res.converged and ref.converged
     assert_allclose(res.plan, ref.plan, atol=1e-8)
+
+
+@pytest.mark.parametrize("omega", [1.0, 1.7])
+def test_loop_reports_an_empty_column_as_out_of_range(omega):
+    # A column sum that is 0 (underflow) is an infinite scaling: status 2
+    # (the caller absorbs), never a ZeroDivisionError.
+    a, b, K = small_problem()
+    K[:, 2] = 0.0
+    u, v = np.ones(7), np.ones(5)
+    it, err, status = kern.scaling_loop(K, u, v, a, b, omega, 1e-12, 10, 1e50,
+                                        np.empty((2, 5)), np.empty(5), np.empty(7),
+                                        np.empty(2), np.empty(10))
+    assert (it, status) == (1, 2)
+    assert np.all(np.isfinite(v)) and np.all(v == 1.0)
