@@ -29,6 +29,9 @@ _METHODS = ("scaling", "log", "sns")
 # multiply stay representable.
 _BOUND = 1e50
 
+# Length of the buffer of per-iteration errors that a schedule reads.
+_ERRS_BUFFER = 1024
+
 # An over-relaxed warm-up that stops with an error this many times its best
 # (at the end of a window) restarts from the best potentials.
 _RESTORE = 10.0
@@ -111,7 +114,8 @@ def _solve_scaling(M, a, b, reg, g, tol_abs, max_iter, ws, schedule=None):
     loga, logb = np.log(a), np.log(b)
     K = np.empty((n, m))
     ktu, u_new = np.empty(m), np.empty(n)
-    row_err, errs = np.empty(ws.parts.shape[0]), np.empty(max_iter)
+    # Errors are only read window by window: a short buffer, whatever max_iter.
+    row_err, errs = np.empty(ws.parts.shape[0]), np.empty(min(max_iter, _ERRS_BUFFER))
     beta = g
     # The first absorption is the first (log-domain) Sinkhorn iteration.
     alpha, u, v = _absorb(M, a, loga, b, logb, reg, beta, K, ws)
@@ -119,6 +123,8 @@ def _solve_scaling(M, a, b, reg, g, tol_abs, max_iter, ws, schedule=None):
     best_err, best_beta = np.inf, None
     while n_iter < max_iter:
         omega, length = (1.0, max_iter) if schedule is None else schedule.window()
+        if schedule is not None:
+            length = min(length, errs.shape[0])
         it, _err, status = kern.scaling_loop(K, u, v, a, b, omega, tol_abs,
                                             min(length, max_iter - n_iter), _BOUND, ws.parts,
                                             ktu, u_new, row_err, errs)

@@ -217,7 +217,7 @@ def scaling_loop(K, u, v, a, b, omega, tol_abs, max_iter, bound, parts, ktu, u_n
     With ``omega != 1`` both half-iterations are over-relaxed:
     ``u <- u (a / (u K v))^omega``, ``v <- v (b / (v K^T u))^omega``. After
     each row half-iteration the l1 marginal error of ``diag(u) K diag(v)`` is
-    stored in ``errs[it]``; the loop stops when it is below ``tol_abs``
+    stored in ``errs[it]`` (while ``it < len(errs)``); the loop stops when it is below ``tol_abs``
     (status 0), after ``max_iter`` iterations (status 1), or as soon as a
     scaling leaves ``[1 / bound, bound]`` or is not finite (status 2: the
     caller absorbs ``u``, ``v`` into the log potentials). ``u`` and ``v`` are
@@ -244,7 +244,8 @@ def scaling_loop(K, u, v, a, b, omega, tol_abs, max_iter, bound, parts, ktu, u_n
             err += row_err[c]
         for j in range(m):
             err += abs(v[j] * ktu[j] - b[j])
-        errs[it] = err
+        if it < errs.shape[0]:
+            errs[it] = err
         it += 1
         if err <= tol_abs:
             return it, err, 0

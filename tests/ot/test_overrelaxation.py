@@ -300,3 +300,23 @@ def test_loop_reports_an_empty_column_as_out_of_range(omega):
                                         np.empty(2), np.empty(10))
     assert (it, status) == (1, 2)
     assert np.all(np.isfinite(v)) and np.all(v == 1.0)
+
+
+@pytest.mark.parametrize("method", ["scaling", "sns"])
+def test_huge_max_iter_allocates_nothing_of_its_size(method):
+    # The per-iteration errors live in a fixed-size buffer: max_iter = 10**12
+    # would otherwise ask for 8 TB.
+    a, b, M = clouds(30, 2, seed=3)
+    res = sinkhorn(a, b, M, 1e-2, method=method, max_iter=10**12)
+    assert res.converged
+
+
+def test_long_plain_windows_are_cut_to_the_buffer(monkeypatch):
+    monkeypatch.setattr(sk, "_ERRS_BUFFER", 7)
+    schedule = PlainSinkhorn(30)
+    a, b, M = clouds(40, 2, seed=4)
+    ws = sk._Workspace(40, 40)
+    f, g, n_iter, info, P = sk._solve_scaling(M, a, b, 1e-3, np.zeros(40), 1e-15, 1000, ws,
+                                              schedule)
+    # 30 scaling iterations in windows of at most 7, after the absorption.
+    assert schedule._done == 30 and n_iter == 31 + info["n_absorb"]
