@@ -24,6 +24,7 @@ iterations (:meth:`record`), and answers whether the iterations should stop
 and hand over to the Newton steps.
 """
 
+import collections
 import math
 
 # Plain Sinkhorn iterations, the last _PLAIN_WINDOW of which measure rho;
@@ -99,19 +100,23 @@ class Overrelaxation:
         self.omega = 1.0
         self.diverged = False
         self.rates = []
-        self._errs = []
+        # Only the last window's errors are read: a bounded history, however
+        # long the iterations run.
+        self._errs = collections.deque(maxlen=_WINDOW + 1)
+        self._count = 0
         self._next = _PLAIN
         self._remeasured = 0
 
     def window(self):
-        return self.omega, self._next - len(self._errs)
+        return self.omega, self._next - self._count
 
     def record(self, errs):
         self.diverged = False
         self._errs.extend(errs)
-        if len(self._errs) < self._next:
+        self._count += len(errs)
+        if self._count < self._next:
             return False
-        self._next = len(self._errs) + _WINDOW
+        self._next = self._count + _WINDOW
         width = _WINDOW if self.rates else _PLAIN_WINDOW
         last, first = self._errs[-1], self._errs[-1 - width]
         rate = (last / first) ** (1.0 / width)

@@ -25,7 +25,6 @@ _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 _TINY = 1e-280
 
 
-
 _LOG2E = 1.4426950408889634
 # ln 2 split so that k * _LN2_HI is exact for |k| < 2^11 (Cody-Waite).
 _LN2_HI = 6.93147180369123816490e-01
@@ -217,8 +216,8 @@ def scaling_loop(K, u, v, a, b, omega, tol_abs, max_iter, bound, parts, ktu, u_n
     With ``omega != 1`` both half-iterations are over-relaxed:
     ``u <- u (a / (u K v))^omega``, ``v <- v (b / (v K^T u))^omega``. After
     each row half-iteration the l1 marginal error of ``diag(u) K diag(v)`` is
-    stored in ``errs[it]`` (while ``it < len(errs)``); the loop stops when it is below ``tol_abs``
-    (status 0), after ``max_iter`` iterations (status 1), or as soon as a
+    stored in ``errs[it]`` (while ``it < len(errs)``); the loop stops when it
+    is below ``tol_abs`` (status 0), after ``max_iter`` iterations (status 1), or as soon as a
     scaling leaves ``[1 / bound, bound]`` or is not finite (status 2: the
     caller absorbs ``u``, ``v`` into the log potentials). ``u`` and ``v`` are
     only overwritten by in-range values. Returns ``(n_iter, err, status)``.
