@@ -176,7 +176,7 @@ def main():
         a, b, M = point_clouds(n, dim)
         log(f"\n{dim}-D, reg = 1e-2")
         sk = measure("skreg default", run_skreg("scaling"), a, b, M, 1e-2, args, log, False)
-        sk_plain = measure("skreg scaling, plain", run_skreg("scaling", overrelaxation=False),
+        sk_plain = measure("skreg scaling, plain", run_skreg("scaling", acceleration=False),
                            a, b, M, 1e-2, args, log, False)
         sk_log = measure("skreg log", run_skreg("log"), a, b, M, 1e-2, args, log, False)
         pot = measure("POT sinkhorn", run_pot("sinkhorn"), a, b, M, 1e-2, args, log)
@@ -184,7 +184,7 @@ def main():
                           args, log)
         rows.append((f"{dim}-D", "1e-2", "default (scaling)", fmt(sk), sk["n_iter"],
                      "POT sinkhorn", fmt(pot), pot["n_iter"], ratio(pot, sk), ">= 1x"))
-        rows.append((f"{dim}-D", "1e-2", "scaling, overrelaxation=False", fmt(sk_plain),
+        rows.append((f"{dim}-D", "1e-2", "scaling, acceleration=False", fmt(sk_plain),
                      sk_plain["n_iter"], "POT sinkhorn", fmt(pot), pot["n_iter"],
                      ratio(pot, sk_plain), ""))
         rows.append((f"{dim}-D", "1e-2", "log", fmt(sk_log), sk_log["n_iter"],

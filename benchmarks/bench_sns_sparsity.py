@@ -7,8 +7,9 @@ not drop), and the number of entries the sparsified Hessian keeps at each
 Newton step, with the step's conjugate-gradient iterations. It also times
 ``sns`` against POT's plain ``ot.sinkhorn`` on the same problem (their ratio
 is the one of ``bench_sinkhorn.py``). Last, it compares the warm-up
-schedules (best of 2 runs each): skreg's over-relaxed warm-up, which hands
-over to Newton when its rate stalls (the default), against the paper's plain
+schedules (best of 2 runs each): skreg's Anderson-accelerated warm-up (the
+default since session 6) and its over-relaxed one (session 5), which both
+hand over to Newton when their rate stalls, against the paper's plain
 Sinkhorn warm-up of a fixed length (20 in Tang et al., 100 in skreg before
 the over-relaxation), to show what each phase contributes. First of all it
 times ``sns`` and POT's ``sinkhorn`` on the 2-D problem in alternating
@@ -31,7 +32,7 @@ from bench_sinkhorn import l1_error, point_clouds
 import skreg.ot._sinkhorn as sk
 import skreg.ot._sns as sns
 from skreg.ot import sinkhorn
-from skreg.ot._overrelaxation import PlainSinkhorn
+from skreg.ot._overrelaxation import Overrelaxation, PlainSinkhorn
 
 REG = 1e-3
 
@@ -102,9 +103,11 @@ def main():
     sns._sparsify, sns.newton_direction = sparsify, direction
 
     default = sk._sns_warm_up
-    schedules = [("over-relaxed (default)", default)] + [
+    schedules = [("Anderson (default)", default),
+                 ("over-relaxed", sk._scheduled(Overrelaxation))] + [
         # k - 1 scaling iterations after the log-domain one that builds the kernel.
-        (f"plain {k}", lambda tol_abs, k=k: PlainSinkhorn(k - 1)) for k in (20, 50, 100, 150)]
+        (f"plain {k}", sk._scheduled(lambda tol_abs, k=k: PlainSinkhorn(k - 1)))
+        for k in (20, 50, 100, 150)]
     for dim in (2, 10):
         a, b, M = point_clouds(2000, dim)
         print(f"{dim}-D, warm-up schedules:")

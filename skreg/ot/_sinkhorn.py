@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_scalar
 
 from . import _sinkhorn_kernels as kern
+from ._anderson import solve_anderson
 from ._overrelaxation import Overrelaxation, PlainSinkhorn
 from ._result import OTResult
 from ._validation import (
@@ -170,38 +171,46 @@ def _solve_relaxed(M, a, b, reg, g, tol_abs, max_iter, ws):
                           Overrelaxation(tol_abs, hand_over=False))
 
 
-def _solve_sns(M, a, b, reg, g, tol_abs, max_iter, ws, schedule):
-    from ._sns import sinkhorn_newton_sparse
-
-    # The scaling solver is the cheapest warm-up (no exp per iteration) and
-    # returns the plan the first Newton step needs; over-relaxed, it often
-    # reaches tol before Newton steps would pay.
+def _scheduled(schedule):
+    """The scaling iterations under ``schedule(tol_abs)``, as an ``sns`` warm-up."""
     def warm_up(M, a, b, reg, g, tol_abs, max_iter, ws):
         return _solve_scaling(M, a, b, reg, g, tol_abs, max_iter, ws, schedule(tol_abs))
 
-    return sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up)
+    return warm_up
 
 
-# The schedule of the sns warm-up (a module attribute so that benchmarks can
-# compare it with the paper's fixed number of plain iterations), and the
-# plain warm-up used with overrelaxation=False: 100 iterations in all, the
-# fastest of 20 to 150 on the point clouds of the benchmarks before the
-# over-relaxation (bench_sns_sparsity.py).
-_sns_warm_up = Overrelaxation
+def _solve_sns(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up, fallback):
+    from ._sns import sinkhorn_newton_sparse
+
+    return sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up, fallback)
+
+
+# The sns warm-up and the iterations that take over from a failed Newton
+# step (module attributes, so that benchmarks can compare them with the
+# paper's fixed number of plain iterations). Anderson-accelerated scaling
+# iterations are the cheapest warm-up (no exp per iteration, the fewest
+# iterations on the 2-D clouds of bench_sinkhorn.py) and return the plan the
+# first Newton step needs. After a failed Newton step (a degenerate problem)
+# the over-relaxed ones take over: on the small problems of
+# bench_overrelaxation.py they converged wherever Anderson's had stalled.
+# With acceleration=False both are plain: 100 iterations in all, the
+# fastest of 20 to 150 on the point clouds of the benchmarks before any
+# acceleration (bench_sns_sparsity.py).
+_sns_warm_up = solve_anderson
+_sns_fallback = _scheduled(Overrelaxation)
 _PLAIN_WARM_UP = 99
 
 
-def _solver(method, overrelaxation):
+def _solver(method, acceleration):
     if method == "log":
         return _solve_log
     if method == "scaling":
-        return _solve_relaxed if overrelaxation else _solve_scaling
-    if overrelaxation:
-        schedule = _sns_warm_up
+        return _solve_relaxed if acceleration else _solve_scaling
+    if acceleration:
+        warm_up, fallback = _sns_warm_up, _sns_fallback
     else:
-        def schedule(tol_abs):
-            return PlainSinkhorn(_PLAIN_WARM_UP)
-    return functools.partial(_solve_sns, schedule=schedule)
+        warm_up = fallback = _scheduled(lambda tol_abs: PlainSinkhorn(_PLAIN_WARM_UP))
+    return functools.partial(_solve_sns, warm_up=warm_up, fallback=fallback)
 
 
 def _check_method(method):
@@ -211,7 +220,7 @@ def _check_method(method):
 
 
 def sinkhorn(a, b, M, reg, *, method="scaling", max_iter=10_000, tol=1e-9,
-             epsilon_scaling=False, overrelaxation=True):
+             epsilon_scaling=False, acceleration=True):
     r"""Entropic optimal transport between two discrete measures.
 
     Solves
@@ -249,23 +258,24 @@ def sinkhorn(a, b, M, reg, *, method="scaling", max_iter=10_000, tol=1e-9,
           ``v = b / K^T u`` on a kernel ``K`` rebuilt around the current
           log potentials whenever ``u`` or ``v`` leave ``[1e-50, 1e50]``
           (absorption, Schmitzer 2019), over-relaxed (see
-          ``overrelaxation``). One pass over the kernel per iteration, and
+          ``acceleration``). One pass over the kernel per iteration, and
           stable where ``exp(-M / reg)`` underflows.
         - ``"log"``: plain Sinkhorn iterations on the potentials with
           max-shifted log-sum-exp; one ``exp`` per entry and iteration,
           never under- or overflows. Slower than ``"scaling"``; a reference.
         - ``"sns"``: Sinkhorn-Newton-Sparse (Tang et al. 2024): the
-          (over-relaxed) scaling iterations as a warm-up, then, once their
-          progress stalls, Newton steps on the dual with a sparsified
-          Hessian, conjugate gradient and a backtracking line search. For
-          small ``reg``: where over-relaxed Sinkhorn converges fast enough
-          there are no Newton steps; each Newton step costs a few dense
-          passes (an ``exp`` per entry), so they pay where Sinkhorn's rate
-          is slow. Should a Newton step fail (a degenerate problem), the
-          scaling iterations take over again until they stall. ``info``
-          reports ``n_sinkhorn``, ``n_newton``, the relaxation factor
-          ``omega`` and, after a failed Newton step, ``n_fallback`` (the
-          scaling iterations that followed, counted in ``n_sinkhorn``).
+          (Anderson-accelerated) scaling iterations as a warm-up, then,
+          once their progress stalls, Newton steps on the dual with a
+          sparsified Hessian, conjugate gradient and a backtracking line
+          search. For small ``reg``: where the warm-up converges fast
+          enough there are no Newton steps; each Newton step costs a few
+          dense passes (an ``exp`` per entry), so they pay where the
+          iterations' rate is slow. Should a Newton step fail (a degenerate
+          problem), over-relaxed scaling iterations take over until they
+          stall. ``info`` reports ``n_sinkhorn``, ``n_newton``, the
+          relaxation factor ``omega`` when over-relaxed iterations ran and,
+          after a failed Newton step, ``n_fallback`` (the scaling
+          iterations that followed, counted in ``n_sinkhorn``).
     max_iter : int, default=10_000
         Maximum number of iterations (Sinkhorn iterations; for ``"sns"`` the
         Sinkhorn warm-up plus the Newton steps; summed over the stages of
@@ -280,18 +290,26 @@ def sinkhorn(a, b, M, reg, *, method="scaling", max_iter=10_000, tol=1e-9,
         from ``max(M) - min(M)`` to ``reg``, each warm-started from the
         previous potentials, the intermediate ones to a loose tolerance.
         Reduces the number of iterations at small ``reg``.
-    overrelaxation : bool, default=True
-        Over-relax the scaling iterations of ``"scaling"`` and ``"sns"``:
-        after 10 plain iterations, whose error decay measures Sinkhorn's
-        contraction rate ``rho``, each half-iteration moves the log
-        potentials ``omega = 2 / (1 + sqrt(1 - rho))`` times as far as
-        Sinkhorn's (Young's factor for successive over-relaxation), which
-        takes the rate to about ``omega - 1``. Should the error grow over
-        a window of iterations (far from the optimum, where that theory does
-        not hold), the iterations restart from their best point, plainly
-        (``"scaling"``) or with Newton steps (``"sns"``). ``False``: plain
-        Sinkhorn iterations, and for ``"sns"`` the paper's fixed warm-up
-        (100 iterations). ``"log"`` always iterates plainly.
+    acceleration : bool, default=True
+        Accelerate the scaling iterations of ``"scaling"`` and ``"sns"``.
+
+        - ``"scaling"`` over-relaxes them: after 10 plain iterations, whose
+          error decay measures Sinkhorn's contraction rate ``rho``, each
+          half-iteration moves the log potentials
+          ``omega = 2 / (1 + sqrt(1 - rho))`` times as far as Sinkhorn's
+          (Young's factor for successive over-relaxation), which takes the
+          rate to about ``omega - 1``. Should the error grow over a window
+          of iterations (far from the optimum, where that theory does not
+          hold), the iterations restart from their best point, plainly.
+        - ``"sns"`` warms up with Anderson acceleration (depth 20) of
+          Sinkhorn's map of the column potentials: each iteration steps to
+          the combination of the last 20 iterates whose residuals combine
+          to the smallest one. Should it stop making progress (far from
+          the optimum, on degenerate problems), over-relaxed iterations
+          take over from its best point.
+
+        ``False``: plain Sinkhorn iterations, and for ``"sns"`` the paper's
+        fixed warm-up (100 iterations). ``"log"`` always iterates plainly.
 
     Returns
     -------
@@ -323,6 +341,8 @@ def sinkhorn(a, b, M, reg, *, method="scaling", max_iter=10_000, tol=1e-9,
     14(5), 2021.
     T. Lehmann, M.-K. von Renesse, A. Sambale, A. Uschmajew. A note on
     overrelaxation in the Sinkhorn algorithm. Optim. Lett. 16, 2022.
+    H. F. Walker, P. Ni. Anderson acceleration for fixed-point iterations.
+    SIAM J. Numer. Anal. 49(4), 2011.
 
     Examples
     --------
@@ -343,7 +363,7 @@ def sinkhorn(a, b, M, reg, *, method="scaling", max_iter=10_000, tol=1e-9,
     method = _check_method(method)
     check_scalar(max_iter, "max_iter", numbers.Integral, min_val=1)
     check_scalar(tol, "tol", numbers.Real, min_val=0.0, include_boundaries="neither")
-    for name, flag in (("epsilon_scaling", epsilon_scaling), ("overrelaxation", overrelaxation)):
+    for name, flag in (("epsilon_scaling", epsilon_scaling), ("acceleration", acceleration)):
         if not isinstance(flag, (bool, np.bool_)):
             raise TypeError(f"{name} must be a bool, got {flag!r}.")
 
@@ -351,7 +371,7 @@ def sinkhorn(a, b, M, reg, *, method="scaling", max_iter=10_000, tol=1e-9,
     a_s, b_s, M_s, rows, cols = restrict_to_support(a, b, M)
     M_s = np.ascontiguousarray(M_s)
     mass = float(a_s.sum())
-    solve = _solver(method, overrelaxation)
+    solve = _solver(method, acceleration)
 
     regs = [reg]
     if epsilon_scaling:

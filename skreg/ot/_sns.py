@@ -26,13 +26,14 @@ by running conjugate gradient on the zero-sum vectors. A backtracking
 (Armijo) line search on ``D`` makes every step an ascent step.
 
 Departures from the paper, each for a measured reason: the warm-up is
-over-relaxed Sinkhorn (:mod:`._overrelaxation`: 10 plain iterations measure
-the convergence rate, which sets the relaxation factor) and runs as long as
-it converges fast, handing over to Newton when its rate stalls; on the 2-D
+Anderson-accelerated Sinkhorn (:mod:`._anderson`) and runs as long as it
+converges fast, handing over to Newton when its rate stalls; on the 2-D
 point clouds of ``benchmarks/bench_sinkhorn.py`` it reaches the tolerance
 before a Newton step would pay, on the 10-D ones and on the paper's problem
-Newton finishes (``benchmarks/bench_sns_sparsity.py`` compares it with the
-paper's fixed plain warm-up). The kept entries
+Newton finishes (``benchmarks/bench_sns_sparsity.py`` compares it with
+over-relaxed Sinkhorn, :mod:`._overrelaxation`, and with the paper's fixed
+plain warm-up). A Newton step whose line search fails hands back to
+over-relaxed iterations. The kept entries
 also depend on the marginal error (the dropped mass limits the local
 convergence rate), the first trial step is capped, and a step that is
 accepted at once but gains little is extended (see the loop). Each step aims
@@ -284,16 +285,18 @@ def _restart(P, a, b, f, g, reg, ws):
     return value, r, c, err
 
 
-def sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up):
+def sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up, fallback=None):
     """Sinkhorn warm-up then sparse Newton steps.
 
     ``warm_up`` is a Sinkhorn solver with the signature of the ones in
     :mod:`._sinkhorn` that returns the plan at its potentials and decides
-    itself when to hand over (within ``max_iter``). It also takes over from
-    a Newton step whose line search fails, and hands back in turn. Returns
+    itself when to hand over (within ``max_iter``). ``fallback`` (a solver
+    of the same kind, default ``warm_up``) takes over from a Newton step
+    whose line search fails, and hands back in turn. Returns
     ``(f, g, n_iter, info, P)`` with ``P`` the plan at ``(f, g)``.
     """
     n, m = M.shape
+    fallback = warm_up if fallback is None else fallback
     f, g, n_warm, warm_info, P = warm_up(M, a, b, reg, g, tol_abs, max_iter, ws)
     info = {"n_sinkhorn": int(n_warm), "n_newton": 0, "n_cg": 0, "n_evaluations": 0}
     if "omega" in warm_info:
@@ -356,7 +359,9 @@ def sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up):
         # which always make progress, take over until they stall again
         # (each warm-up makes at least one iteration, so this ends).
         n_iter -= 1
-        f, g, it, _, P = warm_up(M, a, b, reg, g, tol_abs, max_iter - n_iter, ws)
+        f, g, it, more, P = fallback(M, a, b, reg, g, tol_abs, max_iter - n_iter, ws)
+        if "omega" in more:
+            info["omega"] = float(more["omega"])
         n_iter += it
         info["n_sinkhorn"] += int(it)
         info["n_fallback"] = info.get("n_fallback", 0) + int(it)

@@ -163,9 +163,9 @@ def test_without_hand_over_divergence_means_plain_iterations():
     assert not schedule.diverged and schedule.omega == 1.0
 
 
-def test_sns_without_overrelaxation_uses_the_plain_warm_up():
+def test_sns_without_acceleration_uses_the_plain_warm_up():
     a, b, M = clouds(200, 5, seed=1)
-    res = sinkhorn(a, b, M, 2e-3, method="sns", tol=1e-9, overrelaxation=False)
+    res = sinkhorn(a, b, M, 2e-3, method="sns", tol=1e-9, acceleration=False)
     assert res.converged and res.info["omega"] == 1.0
     assert res.info["n_sinkhorn"] == 100 + res.info.get("n_fallback", 0)
 
@@ -185,13 +185,14 @@ def clouds(n, dim, seed=0):
     return np.full(n, 1 / n), np.full(n, 1 / n), M / M.max()
 
 
-def test_over_relaxed_warm_up_converges_alone_on_clouds():
+def test_over_relaxed_warm_up_converges_alone_on_clouds(monkeypatch):
     """On 2-D clouds the over-relaxed warm-up reaches tol without Newton."""
     a, b, M = clouds(500, 2)
     reg = 5e-3
+    monkeypatch.setattr(sk, "_sns_warm_up", sk._scheduled(Overrelaxation))
     sns = sinkhorn(a, b, M, reg, method="sns", tol=1e-9)
     relaxed = sinkhorn(a, b, M, reg, tol=1e-9)
-    plain = sinkhorn(a, b, M, reg, tol=1e-9, overrelaxation=False)
+    plain = sinkhorn(a, b, M, reg, tol=1e-9, acceleration=False)
     assert sns.converged and relaxed.converged and plain.converged
     assert sns.info["n_newton"] == 0 and sns.info["omega"] > 1.3
     # The default scaling method runs the same iterations.
@@ -208,7 +209,7 @@ def test_sns_with_the_papers_plain_warm_up(monkeypatch):
     a, b, M = clouds(200, 5, seed=1)
     reg = 2e-3
     default = sinkhorn(a, b, M, reg, method="sns", tol=1e-9)
-    monkeypatch.setattr(sk, "_sns_warm_up", lambda tol_abs: PlainSinkhorn(20))
+    monkeypatch.setattr(sk, "_sns_warm_up", sk._scheduled(lambda tol_abs: PlainSinkhorn(20)))
     paper = sinkhorn(a, b, M, reg, method="sns", tol=1e-9)
     assert default.converged and paper.converged
     # 20 scaling iterations after the log-domain one that builds the kernel.
@@ -254,20 +255,12 @@ def test_diverging_warm_up_hands_over_its_best_point():
     assert_allclose(P, np.exp((f[:, None] + g[None, :] - M) / 1e-3), rtol=1e-9, atol=1e-300)
 
 
-def test_failed_newton_step_hands_back_to_sinkhorn(monkeypatch):
-    from skreg.ot import _sns
-
+def test_failed_newton_step_hands_back_to_sinkhorn(monkeypatch, failing_newton):
     a, b, M = clouds(60, 3, seed=2)
     reg = 2e-2
     ref = sinkhorn(a, b, M, reg, method="log", tol=1e-10, max_iter=100_000)
-    newton_direction = _sns.newton_direction
-
-    def descent(*args):
-        df, dg, n_cg = newton_direction(*args)
-        return -df, -dg, n_cg
-
-    monkeypatch.setattr(_sns, "newton_direction", descent)
-    monkeypatch.setattr(sk, "_sns_warm_up", lambda tol_abs: PlainSinkhorn(5))
+    monkeypatch.setattr(sk, "_sns_warm_up", sk._scheduled(lambda tol_abs: PlainSinkhorn(5)))
+    monkeypatch.setattr(sk, "_sns_fallback", sk._scheduled(lambda tol_abs: PlainSinkhorn(5)))
     res = sinkhorn(a, b, M, reg, method="sns", tol=1e-9, max_iter=100_000)
     assert res.converged and res.info["n_newton"] == 0 and res.info["n_fallback"] > 0
     assert res.info["n_sinkhorn"] == res.n_iter

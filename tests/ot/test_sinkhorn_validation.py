@@ -78,8 +78,8 @@ def test_bad_method(method):
     ({"tol": -1e-3}, ValueError, "tol"),
     ({"tol": "small"}, TypeError, "tol"),
     ({"epsilon_scaling": 1}, TypeError, "epsilon_scaling"),
-    ({"overrelaxation": "yes"}, TypeError, "overrelaxation"),
-    ({"overrelaxation": None}, TypeError, "overrelaxation"),
+    ({"acceleration": "yes"}, TypeError, "acceleration"),
+    ({"acceleration": None}, TypeError, "acceleration"),
 ])
 def test_bad_options(kwargs, exc, match):
     a, b, M = _problem()
