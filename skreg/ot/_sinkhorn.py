@@ -404,8 +404,9 @@ def sinkhorn(a, b, M, reg, *, method="scaling", max_iter=10_000, tol=1e-9,
             stacklevel=2,
         )
     cost = float(np.vdot(M_s, P))
-    # With log P = (f_i + g_j - M_ij) / reg the entropy term needs no log.
-    value = float(f @ row_sums + g @ col_sums - reg * P.sum())
+    # With log P = (f_i + g_j - M_ij) / reg the entropy term needs no log
+    # (and sum(P) is the sum of its row sums: no further pass over P).
+    value = float(f @ row_sums + g @ col_sums - reg * row_sums.sum())
     info = dict(info, method=method, n_stages=len(regs))
     return OTResult(
         plan=expand_plan(P, rows, cols, shape),
