@@ -151,6 +151,19 @@ def warm_up():
         sinkhorn(a, b, M, 1e-2, method=method)
 
 
+def sns_2d_runs(n, args, log):
+    """The 2-D ``sns`` row alone, ``args.sns_2d_runs`` times: how much it varies."""
+    a, b, M = point_clouds(n, 2)
+    ratios = []
+    for k in range(args.sns_2d_runs):
+        sns = measure("skreg sns", run_skreg("sns"), a, b, M, 1e-3, args, log, False)
+        pot = measure("POT sinkhorn", run_pot("sinkhorn"), a, b, M, 1e-3, args, log)
+        ratios.append(pot["seconds"] / sns["seconds"])
+        log(f"run {k + 1}: sns {sns['seconds']:.3f} s, POT sinkhorn {pot['seconds']:.3f} s, "
+            f"{ratio(pot, sns)}")
+    log(f"POT / sns over {len(ratios)} runs: " + ", ".join(f"{r:.1f}x" for r in ratios))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -160,6 +173,8 @@ def main():
                         help="cap (seconds) on one anchor run")
     parser.add_argument("--skip-regot", action="store_true")
     parser.add_argument("--skip-paper", action="store_true")
+    parser.add_argument("--sns-2d-runs", type=int, default=0, metavar="K",
+                        help="only time 2-D sns against POT sinkhorn at reg 1e-3, K times")
     args = parser.parse_args()
     n = args.n or (500 if args.quick else 2000)
     args.repeats = args.repeats or (1 if args.quick else 2)
@@ -171,6 +186,9 @@ def main():
     log(f"n = {n}, repeats = {args.repeats}, anchor budget = {args.budget:.0f}s, "
         f"POT {ot.__version__}, BLAS {C.blas_summary()}")
     warm_up()
+    if args.sns_2d_runs:
+        sns_2d_runs(n, args, log)
+        return
     rows = []
     for dim in (2, 10):
         a, b, M = point_clouds(n, dim)
