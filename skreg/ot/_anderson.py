@@ -18,10 +18,10 @@ level for 20,000 iterations on 17 of the 300 small problems of
 ``benchmarks/bench_overrelaxation.py`` where plain Sinkhorn converges,
 mostly integer costs with ties. The iterations here are therefore watched:
 
-- an error more than ``_RESTORE`` times the best one so far drops the
+- an error more than ``_RESTART`` times the best one so far drops the
   history and resumes from the Sinkhorn image of the best point;
 - after ``_STALL`` iterations without a new best error, or more than
-  ``_MAX_RESTORE`` restarts, over-relaxed iterations (:mod:`._overrelaxation`)
+  ``_MAX_RESTARTS`` restarts, over-relaxed iterations (:mod:`._overrelaxation`)
   take over from the best point (and hand over to Newton when they stall);
 - they also stop (and Newton takes over) once reaching
   ``tol`` at the rate of the last window would take more than
@@ -47,9 +47,9 @@ _DEPTH = 20
 # Plain iterations recorded into the history before the first Anderson step
 # (the first iterations move far, where the map is least affine).
 _PLAIN = 3
-_RESTORE = 10.0
+_RESTART = 10.0
 _STALL = 10
-_MAX_RESTORE = 3
+_MAX_RESTARTS = 3
 _WINDOW = 10
 # Tikhonov term of the least-squares problem, relative to the mean diagonal
 # of its Gram matrix (the residual differences become nearly dependent as
@@ -181,9 +181,9 @@ def solve_anderson(M, a, b, reg, g, tol_abs, max_iter, ws):
                     break
                 rates.append(rate)
             window_start = best.err
-        if err > _RESTORE * best.err:
+        if err > _RESTART * best.err:
             n_restart += 1
-            if n_restart > _MAX_RESTORE:
+            if n_restart > _MAX_RESTARTS:
                 failed = True
                 break
             mixing.reset()

@@ -109,7 +109,7 @@ def test_slow_warm_up_hands_over_to_newton():
     assert res.converged and res.info["n_newton"] > 0
 
 
-@pytest.mark.parametrize("guard", ["_STALL", "_MAX_RESTORE"])
+@pytest.mark.parametrize("guard", ["_STALL", "_MAX_RESTARTS"])
 def test_stalled_anderson_falls_back_to_over_relaxation(monkeypatch, guard):
     # Trip the guard at once: the over-relaxed iterations take over from the
     # best point and the result is the same plan.
@@ -117,8 +117,8 @@ def test_stalled_anderson_falls_back_to_over_relaxation(monkeypatch, guard):
     reg = 5e-3
     ref = sinkhorn(a, b, M, reg, method="log", tol=1e-11, max_iter=100_000)
     monkeypatch.setattr(_anderson, guard, 1 if guard == "_STALL" else -1)
-    if guard == "_MAX_RESTORE":
-        monkeypatch.setattr(_anderson, "_RESTORE", 0.0)
+    if guard == "_MAX_RESTARTS":
+        monkeypatch.setattr(_anderson, "_RESTART", 0.0)
     f, g, n_iter, info, P = run_warm_up(a, b, M, reg, 1e-9)
     assert "omega" in info
     res = sinkhorn(a, b, M, reg, method="sns", tol=1e-9)
@@ -127,11 +127,11 @@ def test_stalled_anderson_falls_back_to_over_relaxation(monkeypatch, guard):
 
 
 def test_restart_resumes_from_the_best_point(monkeypatch):
-    # Every error above the best one restarts (at most 10 times): still
-    # converges, and counts its restarts.
+    # Every error above the best one restarts (up to 10 times): the warm-up
+    # counts its restarts and still hands over the plan at its best point.
     a, b, M = clouds(100, 3, seed=4)
-    monkeypatch.setattr(_anderson, "_RESTORE", 1.0)
-    monkeypatch.setattr(_anderson, "_MAX_RESTORE", 10)
+    monkeypatch.setattr(_anderson, "_RESTART", 1.0)
+    monkeypatch.setattr(_anderson, "_MAX_RESTARTS", 10)
     f, g, n_iter, info, P = run_warm_up(a, b, M, 5e-3, 1e-9)
     err = np.abs(P.sum(1) - a).sum() + np.abs(P.sum(0) - b).sum()
     # One restart, then the error fell until the iterations were too slow
