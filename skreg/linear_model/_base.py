@@ -44,6 +44,7 @@ def warn_not_converged(gap, threshold, n_iter, *, unit="epochs", scale_features=
         ConvergenceWarning,
     )
 
+
 @dataclass
 class FitResult:
     coef: np.ndarray

@@ -22,7 +22,6 @@ of the sequential strong rule, so that one optimality check per alpha
 usually certifies it.
 """
 
-
 import numpy as np
 
 from ._base import warn_not_converged

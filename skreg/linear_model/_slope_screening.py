@@ -21,7 +21,6 @@ answer on the whole problem:
    tolerance, so screening can change the cost but never the answer.
 """
 
-
 import numpy as np
 
 from ._base import warn_not_converged

@@ -33,7 +33,6 @@ search (``_solve_sqrt_lasso_secant``: secant steps on ``sigma`` with a
 Lasso solve each), which copes with that regime.
 """
 
-
 import numpy as np
 
 from ._base import warn_not_converged
