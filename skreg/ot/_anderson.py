@@ -24,21 +24,19 @@ mostly integer costs with ties. The iterations here are therefore watched:
   ``_MAX_RESTARTS`` restarts, over-relaxed iterations (:mod:`._overrelaxation`)
   take over from the best point (and hand over to Newton when they stall);
 - they also stop (and Newton takes over) once reaching
-  ``tol`` at the rate of the last window would take more than
-  ``_NEWTON_AFTER`` iterations and that rate is not improving (the rule of
-  :class:`._overrelaxation.Overrelaxation`).
+  ``tol`` at the rate of the last window would take too many iterations
+  and that rate is not improving (:func:`._overrelaxation.newton_pays`,
+  the rule of :class:`._overrelaxation.Overrelaxation` too).
 
 The differences stored in the history do not depend on the kernel's
 absorbed potentials (the map commutes with them), so an absorption keeps
 the history.
 """
 
-import math
-
 import numpy as np
 
 from . import _sinkhorn_kernels as kern
-from ._overrelaxation import _NEWTON_AFTER, Overrelaxation
+from ._overrelaxation import Overrelaxation, newton_pays
 
 # Depth of the history: 10, 20 and 40 took 73, 56 and 66 iterations on the
 # 2-D clouds at reg 1e-3 and 1022, 390 and 168 on the paper's problem (ad-hoc
@@ -230,11 +228,11 @@ def solve_anderson(M, a, b, reg, g, tol_abs, max_iter, ws):
 
 
 def _too_slow(rate, err, rates, tol_abs):
-    """Whether reaching ``tol_abs`` from ``err`` at ``rate`` takes too long, and ``rate`` is
-    no better than the previous window's (the last entry of ``rates``)."""
+    """Whether the window's ``rate`` makes Newton's turn: no progress, or the hand-over
+    rule of :func:`._overrelaxation.newton_pays` against the previous window (the
+    last entry of ``rates``)."""
     if rate >= 1.0:
         return True
     if rate <= 0.0 or not rates:
         return False
-    remaining = math.log(tol_abs / err) / math.log(rate)
-    return remaining > _NEWTON_AFTER and rate >= rates[-1]
+    return newton_pays(rate, err, rates[-1], tol_abs)

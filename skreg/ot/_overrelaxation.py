@@ -52,6 +52,14 @@ _REMEASURE = 3
 _NEWTON_AFTER = 40
 
 
+def newton_pays(rate, err, previous_rate, tol_abs):
+    """The hand-over rule: at ``rate`` (in ``(0, 1)``) reaching ``tol_abs`` from ``err``
+    takes more than ``_NEWTON_AFTER`` iterations, and ``rate`` is no better than
+    ``previous_rate``."""
+    remaining = math.log(tol_abs / err) / math.log(rate)
+    return remaining > _NEWTON_AFTER and rate >= previous_rate
+
+
 class PlainSinkhorn:
     """``omega = 1`` for at most ``n_iter`` iterations (the paper's warm-up)."""
 
@@ -144,6 +152,4 @@ class Overrelaxation:
             # plain rate measured early is not the asymptotic one).
             self.omega = 1.0
             return False
-        remaining = math.log(self.tol_abs / last) / math.log(rate)
-        stalled = remaining > _NEWTON_AFTER and rate >= self.rates[-2]
-        return bool(stalled and self.hand_over)
+        return bool(self.hand_over and newton_pays(rate, last, self.rates[-2], self.tol_abs))
