@@ -35,11 +35,11 @@ strong set, the groups the KKT checks added although the strong rule had
 discarded them, and the number of refits.
 """
 
-import functools
 
 import numpy as np
 import scipy.sparse as sp
 
+from ..utils._threads import single_threaded_blas
 from ._base import FitResult, warn_not_converged
 from ._design import LinearDesign, vdot
 from ._group_slope_groups import GroupPartition, check_groups
@@ -70,13 +70,6 @@ _MAX_TIGHTENINGS = 3
 # Relative margin below the KKT threshold at which a group is predicted to
 # enter (``_predicted``).
 _PREDICT_MARGIN = 0.005
-
-
-@functools.lru_cache(maxsize=1)
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
 
 
 def _sorted_l1(values, lam):
@@ -278,7 +271,7 @@ class _GroupProblem:
     def solve(self, alpha, coef_init, tol, max_iter, warn=True):
         # Single-threaded BLAS: the products here take about a millisecond,
         # and waking OpenBLAS threads on a busy machine costs ten times that.
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with single_threaded_blas():
             return self._solve(alpha, coef_init, tol, max_iter, warn)
 
     def _solve(self, alpha, coef_init, tol, max_iter, warn):

@@ -53,7 +53,8 @@ from scipy.linalg.blas import dsyrk
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import structural_rank
 from scipy.sparse.linalg import splu
-from threadpoolctl import ThreadpoolController
+
+from ..utils._threads import blas_controller, blas_threads, single_threaded_blas
 
 _STEP = 0.99995       # fraction of the step to the boundary (Koenker's rqfnb)
 _WS_MIN = 10          # smallest number of features added to the working set
@@ -72,7 +73,6 @@ _THREAD_WORK = 2e9
 # Small helpers
 # --------------------------------------------------------------------------
 
-_CONTROLLER = None
 _USER_THREADS = 1
 
 
@@ -87,20 +87,17 @@ def _blas_threads():
     Only the calls big enough to amortise the synchronisation
     (``_big_blas``) get the caller's thread count back.
     """
-    global _CONTROLLER, _USER_THREADS
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    blas = _CONTROLLER.select(user_api="blas")
-    _USER_THREADS = max([info["num_threads"] for info in blas.info()] or [1])
-    with _CONTROLLER.limit(limits=1, user_api="blas"):
+    global _USER_THREADS
+    _USER_THREADS = blas_threads()
+    with single_threaded_blas():
         yield
 
 
 def _big_blas(work):
     """Context restoring the caller's BLAS threads for a call of ``work`` flops."""
-    if work < _THREAD_WORK or _USER_THREADS <= 1 or _CONTROLLER is None:
+    if work < _THREAD_WORK or _USER_THREADS <= 1:
         return contextlib.nullcontext()
-    return _CONTROLLER.limit(limits=_USER_THREADS, user_api="blas")
+    return blas_controller().limit(limits=_USER_THREADS, user_api="blas")
 
 
 def _weighted_median(y, q):

@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_scalar
 
+from ..utils._threads import single_threaded_blas
 from . import _sinkhorn_kernels as kern
 from ._anderson import solve_anderson
 from ._overrelaxation import Overrelaxation, PlainSinkhorn
@@ -52,17 +53,32 @@ _PARALLEL_MIN_SIZE = 1_000_000
 
 @contextmanager
 def _threads_for(size):
-    """Run the kernels on all numba threads only for large problems."""
+    """Run the kernels on all numba threads only for large problems; BLAS on one.
+
+    The numba kernels are the parallel part. Between them the solvers make
+    small BLAS calls (the least squares of the Anderson warm-up, conjugate
+    gradient's dot products), after which multi-threaded BLAS leaves its
+    threads spinning on the cores the next sweep needs: with two BLAS
+    threads, 12 of the 56 sweeps of the 2-D ``sns`` problem of
+    ``benchmarks/bench_sinkhorn.py`` took 5 ms instead of 1.2 ms (2-core
+    machine, session 7, ad hoc).
+    """
     old = numba.get_num_threads()
     numba.set_num_threads(old if size >= _PARALLEL_MIN_SIZE else 1)
     try:
-        yield
+        with single_threaded_blas():
+            yield
     finally:
         numba.set_num_threads(old)
 
 
 class _Workspace:
-    """Buffers shared by the kernels: per-block column sums and row scratch."""
+    """Buffers shared by the kernels: per-block column sums and row scratch.
+
+    A solver that returns a plan leaves its row sums in ``rows`` and its
+    column-sum blocks in ``parts`` (the kernels that write a plan sum it in
+    the same pass), so that ``sns`` needs no pass of its own after one.
+    """
 
     def __init__(self, n, m):
         n_blocks = max(1, min(numba.get_num_threads(), n))
@@ -72,11 +88,12 @@ class _Workspace:
         self.rows = np.empty(n)
 
 
-def _marginals(P, ws):
-    """Row and column sums of ``P`` (parallel over rows)."""
-    kern.row_col_sums(P, ws.rows, ws.parts)
+def _marginals_and_cost(M, P, ws):
+    """Row and column sums of ``P`` and ``<M, P>``, in one parallel pass."""
+    costs = np.empty(ws.parts.shape[0])
+    kern.plan_stats(M, P, ws.rows, ws.parts, costs)
     kern.reduce_parts(ws.parts, ws.colsum)
-    return ws.rows.copy(), ws.colsum.copy()
+    return ws.rows.copy(), ws.colsum.copy(), float(costs.sum())
 
 
 def _solve_log(M, a, b, reg, g, tol_abs, max_iter, ws):
@@ -392,7 +409,7 @@ def sinkhorn(a, b, M, reg, *, method="scaling", max_iter=10_000, tol=1e-9,
         if P is None:
             P = np.empty(M_s.shape)
             kern.plan_kernel(M_s, f, g, reg, P, ws.rows, ws.parts)
-        row_sums, col_sums = _marginals(P, ws)
+        row_sums, col_sums, cost = _marginals_and_cost(M_s, P, ws)
     err = float(np.abs(row_sums - a_s).sum() + np.abs(col_sums - b_s).sum())
     converged = err <= tol * mass * (1 + 1e-6)
     if not converged:
@@ -403,7 +420,6 @@ def sinkhorn(a, b, M, reg, *, method="scaling", max_iter=10_000, tol=1e-9,
             ConvergenceWarning,
             stacklevel=2,
         )
-    cost = float(np.vdot(M_s, P))
     # With log P = (f_i + g_j - M_ij) / reg the entropy term needs no log
     # (and sum(P) is the sum of its row sums: no further pass over P).
     value = float(f @ row_sums + g @ col_sums - reg * row_sums.sum())

@@ -74,8 +74,12 @@ def fast_exp(x):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _block(c, n_blocks, n):
-    return c * n // n_blocks, (c + 1) * n // n_blocks
+def _open_block(parts, c, n):
+    """Block ``c`` of ``n`` rows: its zeroed column-sum buffer and its row range."""
+    acc = parts[c]
+    acc[:] = 0.0
+    n_blocks = parts.shape[0]
+    return acc, c * n // n_blocks, (c + 1) * n // n_blocks
 
 
 @njit(cache=True, nogil=True, parallel=True, fastmath=_FASTMATH)
@@ -89,14 +93,10 @@ def log_row_sweep(M, g, a, loga, reg, f, parts, work, P, write):
     ``write`` the plan is also stored in ``P``.
     """
     n, m = M.shape
-    n_blocks = parts.shape[0]
     inv = 1.0 / reg
-    for c in prange(n_blocks):
-        acc = parts[c]
+    for c in prange(parts.shape[0]):
+        acc, start, stop = _open_block(parts, c, n)
         buf = work[c]
-        for j in range(m):
-            acc[j] = 0.0
-        start, stop = _block(c, n_blocks, n)
         for i in range(start, stop):
             mx = -np.inf
             for j in range(m):
@@ -184,12 +184,8 @@ def scaling_row_sweep(K, v, a, u, omega, parts, u_new, row_err):
     of block ``c`` (zero up to rounding when ``omega = 1``).
     """
     n, m = K.shape
-    n_blocks = parts.shape[0]
-    for c in prange(n_blocks):
-        acc = parts[c]
-        for j in range(m):
-            acc[j] = 0.0
-        start, stop = _block(c, n_blocks, n)
+    for c in prange(parts.shape[0]):
+        acc, start, stop = _open_block(parts, c, n)
         e = 0.0
         for i in range(start, stop):
             kv = 0.0
@@ -267,13 +263,9 @@ def scaling_loop(K, u, v, a, b, omega, tol_abs, max_iter, bound, parts, ktu, u_n
 def plan_kernel(M, f, g, reg, P, rows, parts):
     """``P_ij = exp((f_i + g_j - M_ij) / reg)`` with row sums and column-sum blocks."""
     n, m = M.shape
-    n_blocks = parts.shape[0]
     inv = 1.0 / reg
-    for c in prange(n_blocks):
-        acc = parts[c]
-        for j in range(m):
-            acc[j] = 0.0
-        start, stop = _block(c, n_blocks, n)
+    for c in prange(parts.shape[0]):
+        acc, start, stop = _open_block(parts, c, n)
         for i in range(start, stop):
             fi = f[i]
             s = 0.0
@@ -289,12 +281,8 @@ def plan_kernel(M, f, g, reg, P, rows, parts):
 def scale_plan(K, u, v, P, rows, parts):
     """``P = diag(u) K diag(v)`` with row sums and column-sum blocks."""
     n, m = K.shape
-    n_blocks = parts.shape[0]
-    for c in prange(n_blocks):
-        acc = parts[c]
-        for j in range(m):
-            acc[j] = 0.0
-        start, stop = _block(c, n_blocks, n)
+    for c in prange(parts.shape[0]):
+        acc, start, stop = _open_block(parts, c, n)
         for i in range(start, stop):
             ui = u[i]
             s = 0.0
@@ -307,19 +295,23 @@ def scale_plan(K, u, v, P, rows, parts):
 
 
 @njit(cache=True, nogil=True, parallel=True, fastmath=_FASTMATH)
-def row_col_sums(P, rows, parts):
-    """Row sums of ``P`` and column-sum blocks."""
+def plan_stats(M, P, rows, parts, costs):
+    """Row sums of ``P``, column-sum blocks and per-block ``<M, P>`` in ``costs``.
+
+    One pass over ``M`` and ``P`` for the result's marginals and cost (a
+    BLAS dot product would be a second pass over ``P``, and would leave
+    multi-threaded BLAS spinning on the cores, see ``_sinkhorn._threads_for``).
+    """
     n, m = P.shape
-    n_blocks = parts.shape[0]
-    for c in prange(n_blocks):
-        acc = parts[c]
-        for j in range(m):
-            acc[j] = 0.0
-        start, stop = _block(c, n_blocks, n)
+    for c in prange(parts.shape[0]):
+        acc, start, stop = _open_block(parts, c, n)
+        cost = 0.0
         for i in range(start, stop):
             s = 0.0
             for j in range(m):
                 p = P[i, j]
                 s += p
                 acc[j] += p
+                cost += M[i, j] * p
             rows[i] = s
+        costs[c] = cost

@@ -276,8 +276,8 @@ def _better(new, old, min_gain=0.0):
 
 
 def _restart(P, a, b, f, g, reg, ws):
-    """Dual value, marginals and l1 marginal error of the plan ``P`` at ``(f, g)``."""
-    kern.row_col_sums(P, ws.rows, ws.parts)
+    """Dual value, marginals and l1 marginal error of the plan ``P`` at ``(f, g)``
+    that a Sinkhorn solver returned (with its marginals in ``ws``)."""
     r, c = ws.rows.copy(), np.empty(P.shape[1])
     kern.reduce_parts(ws.parts, c)
     value = float(a @ f + b @ g - reg * r.sum())

@@ -109,6 +109,25 @@ def test_slow_warm_up_hands_over_to_newton():
     assert res.converged and res.info["n_newton"] > 0
 
 
+@pytest.mark.parametrize("path", ["converged", "newton", "fallback", "relaxed", "plain"])
+def test_warm_ups_leave_the_marginals_of_their_plan(monkeypatch, path):
+    # sns reads the marginals of the warm-up's plan from the workspace
+    # instead of summing the plan again: every way out of a warm-up (and of
+    # the fallback) must leave them there.
+    a, b, M = clouds(200, 5, seed=1) if path == "newton" else clouds(100, 3, seed=3)
+    reg = 2e-3 if path == "newton" else 5e-3
+    if path == "fallback":
+        monkeypatch.setattr(_anderson, "_STALL", 1)
+    solver = {"relaxed": sk._sns_fallback,
+              "plain": sk._solver("sns", False).keywords["warm_up"]}.get(path, solve_anderson)
+    ws = sk._Workspace(*M.shape)
+    ws.rows[:], ws.parts[:] = np.nan, np.nan
+    f, g, n_iter, info, P = solver(M, a, b, reg, np.zeros(M.shape[1]), 1e-9, 10_000, ws)
+    assert ("omega" in info) == (path in ("fallback", "relaxed", "plain"))
+    assert_allclose(ws.rows, P.sum(1), rtol=1e-12)
+    assert_allclose(ws.parts.sum(0), P.sum(0), rtol=1e-12)
+
+
 @pytest.mark.parametrize("guard", ["_STALL", "_MAX_RESTARTS"])
 def test_stalled_anderson_falls_back_to_over_relaxation(monkeypatch, guard):
     # Trip the guard at once: the over-relaxed iterations take over from the

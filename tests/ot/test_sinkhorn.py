@@ -184,3 +184,33 @@ def test_single_point_and_one_to_many(method):
     res = sinkhorn([1.0], [0.25, 0.75], [[0.3, 0.1]], 0.01, method=method)
     assert_allclose(res.plan, [[0.25, 0.75]], atol=1e-12)
     assert res.converged
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_solvers_run_with_single_threaded_blas(method, monkeypatch):
+    """BLAS runs on one thread inside the solvers (spinning BLAS threads took the
+    cores from the numba sweeps) and gets the caller's threads back afterwards."""
+    from skreg.ot import _sinkhorn
+    from skreg.utils._threads import blas_controller, blas_threads
+
+    seen = []
+    solver = _sinkhorn._solver
+
+    def spy(*args):
+        solve = solver(*args)
+
+        def run(*solve_args, **kwargs):
+            seen.append(blas_threads())
+            return solve(*solve_args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(_sinkhorn, "_solver", spy)
+    a, b, M = point_clouds(20, 30)
+    with blas_controller().limit(limits=2, user_api="blas"):
+        if blas_threads() < 2:
+            pytest.skip("no BLAS library whose threads threadpoolctl can set")
+        res = sinkhorn(a, b, M, 0.05, method=method)
+        assert blas_threads() == 2
+    assert res.converged
+    assert seen == [1]
