@@ -2,7 +2,7 @@
 
 One Sinkhorn iteration is a fixed-point map ``g -> G(g)`` of the column
 potentials (row update ``u = a / K v``, then column update ``v = b / K^T u``,
-with ``g = beta + reg log v`` on the absorbed kernel of :mod:`._sinkhorn`).
+with ``g = beta + reg log v`` on the absorbed kernel of :mod:`._scaling`).
 Anderson acceleration (type II, Walker & Ni 2011) keeps the last
 ``_DEPTH`` pairs ``(g_k, G(g_k))`` and steps to the combination of the images
 whose residuals ``G(g) - g`` combine to the smallest one (least squares).
@@ -37,6 +37,7 @@ import numpy as np
 
 from . import _sinkhorn_kernels as kern
 from ._overrelaxation import Overrelaxation, newton_pays
+from ._scaling import BOUND, ScalingState, solve_scaling
 
 # Depth of the history: 10, 20 and 40 took 73, 56 and 66 iterations on the
 # 2-D clouds at reg 1e-3 and 1022, 390 and 168 on the paper's problem (ad-hoc
@@ -128,31 +129,22 @@ class _Best:
 def solve_anderson(M, a, b, reg, g, tol_abs, max_iter, ws):
     """Anderson-accelerated scaling iterations, the warm-up of ``sns``.
 
-    Same signature and return value as the solvers of :mod:`._sinkhorn`
+    Same signature and return value as :func:`._scaling.solve_scaling`
     (``(f, g, n_iter, info, P)`` with ``P`` the plan at ``(f, g)``). Stops
     at ``tol_abs``, or when slow at the best point so far (Newton takes
     over), or, when Anderson steps do not help, goes on as over-relaxed
     scaling iterations from the best point (see the module docstring).
     """
-    from ._sinkhorn import _BOUND, _absorb, _solve_scaling
-
-    n, m = M.shape
-    loga, logb = np.log(a), np.log(b)
-    K = np.empty((n, m))
-    ktu, u_new = np.empty(m), np.empty(n)
-    row_err, errs = np.empty(ws.parts.shape[0]), np.empty(1)
-    lo, hi = 1.0 / _BOUND, _BOUND
-    beta = g
-    alpha, u, v = _absorb(M, a, loga, b, logb, reg, beta, K, ws)
+    state = ScalingState(M, a, b, reg, g, ws)
+    lo, hi = 1.0 / BOUND, BOUND
     n_iter, n_absorb, n_restart, n_eval = 1, 0, 0, 0
-    mixing = AndersonMixing(m, _DEPTH)
+    mixing = AndersonMixing(M.shape[1], _DEPTH)
     best = _Best()
     window_start, rates = np.inf, []
     converged, failed = False, False
     while n_iter < max_iter:
-        x = beta + reg * np.log(v)
-        it, err, status = kern.scaling_loop(K, u, v, a, b, 1.0, tol_abs, 1, _BOUND, ws.parts,
-                                            ktu, u_new, row_err, errs)
+        x = state.g
+        it, err, status = state.iterate(1.0, tol_abs, 1)
         n_iter += it
         if status == 0:
             converged = True
@@ -160,15 +152,14 @@ def solve_anderson(M, a, b, reg, g, tol_abs, max_iter, ws):
         if status == 2:
             # A scaling left the range: rebuild the kernel around x (the
             # absorption is itself a log-domain iteration).
-            beta = x
-            alpha, u, v = _absorb(M, a, loga, b, logb, reg, beta, K, ws)
+            state.absorb(x)
             n_iter += 1
             n_absorb += 1
             continue
         n_eval += 1
-        image = beta + reg * np.log(v)
+        image = state.g
         if err < best.err:
-            best.update(err, n_eval, alpha + reg * np.log(u), x, image)
+            best.update(err, n_eval, state.f, x, image)
         if n_eval - best.at >= _STALL:
             failed = True
             break
@@ -201,30 +192,28 @@ def solve_anderson(M, a, b, reg, g, tol_abs, max_iter, ws):
             mixing.reset()
             x_next = image
         with np.errstate(over="ignore", under="ignore"):
-            v_next = np.exp((x_next - beta) / reg)
+            v_next = np.exp((x_next - state.beta) / reg)
         if np.all((v_next > lo) & (v_next < hi)):
-            v = v_next
+            state.v = v_next
         else:
-            beta = x_next
-            alpha, u, v = _absorb(M, a, loga, b, logb, reg, beta, K, ws)
+            state.absorb(x_next)
             n_iter += 1
             n_absorb += 1
     info = {"n_absorb": n_absorb, "n_anderson": n_iter, "n_restart": n_restart}
     if converged or best.err == np.inf:
-        f, g = alpha + reg * np.log(u), beta + reg * np.log(v)
-        kern.scale_plan(K, u, v, K, ws.rows, ws.parts)
-        return f, g, n_iter, info, K
+        return state.f, state.g, n_iter, info, state.plan()
     if failed and n_iter < max_iter:
         # Anderson steps did not help (far from the optimum, on a degenerate
         # problem): over-relaxed iterations from the best point, which hand
         # over to Newton in turn when they stall.
+        del state  # its kernel: the iterations build their own
         schedule = Overrelaxation(tol_abs)
-        f, g, it, more, P = _solve_scaling(M, a, b, reg, best.g, tol_abs, max_iter - n_iter,
-                                           ws, schedule)
+        f, g, it, more, P = solve_scaling(M, a, b, reg, best.g, tol_abs, max_iter - n_iter,
+                                          ws, schedule)
         info.update(more)
         return f, g, n_iter + it, info, P
-    kern.plan_kernel(M, best.f, best.g, reg, K, ws.rows, ws.parts)
-    return best.f, best.g, n_iter, info, K
+    kern.plan_kernel(M, best.f, best.g, reg, state.K, ws.rows, ws.parts)
+    return best.f, best.g, n_iter, info, state.K
 
 
 def _too_slow(rate, err, rates, tol_abs):

@@ -16,6 +16,8 @@ from . import _sinkhorn_kernels as kern
 from ._anderson import solve_anderson
 from ._overrelaxation import Overrelaxation, PlainSinkhorn
 from ._result import OTResult
+from ._scaling import Workspace, solve_scaling
+from ._sns import sinkhorn_newton_sparse
 from ._validation import (
     check_ot_problem,
     check_reg,
@@ -25,18 +27,6 @@ from ._validation import (
 )
 
 _METHODS = ("scaling", "log", "sns")
-
-# Scalings are absorbed into the log potentials once they leave
-# [1/_BOUND, _BOUND]: far from overflow, and the kernel entries they
-# multiply stay representable.
-_BOUND = 1e50
-
-# Length of the buffer of per-iteration errors that a schedule reads.
-_ERRS_BUFFER = 1024
-
-# An over-relaxed warm-up that stops with an error this many times its best
-# (at the end of a window) restarts from the best potentials.
-_RESTORE = 10.0
 
 # epsilon scaling: reg is divided by this factor from one stage to the next,
 # and the intermediate stages are solved to this l1 marginal error (relative
@@ -72,22 +62,6 @@ def _threads_for(size):
         numba.set_num_threads(old)
 
 
-class _Workspace:
-    """Buffers shared by the kernels: per-block column sums and row scratch.
-
-    A solver that returns a plan leaves its row sums in ``rows`` and its
-    column-sum blocks in ``parts`` (the kernels that write a plan sum it in
-    the same pass), so that ``sns`` needs no pass of its own after one.
-    """
-
-    def __init__(self, n, m):
-        n_blocks = max(1, min(numba.get_num_threads(), n))
-        self.parts = np.empty((n_blocks, m))
-        self.work = np.empty((n_blocks, m))
-        self.colsum = np.empty(m)
-        self.rows = np.empty(n)
-
-
 def _marginals_and_cost(M, P, ws):
     """Row and column sums of ``P`` and ``<M, P>``, in one parallel pass."""
     costs = np.empty(ws.parts.shape[0])
@@ -103,103 +77,18 @@ def _solve_log(M, a, b, reg, g, tol_abs, max_iter, ws):
     return f, g, n_iter, {}, None
 
 
-def _absorb(M, a, loga, b, logb, reg, beta, K, ws):
-    """One log-domain iteration that rebuilds the kernel ``K`` around new potentials.
-
-    On return ``K_ij = exp((f_i + beta_j - M_ij) / reg)`` has row sums ``a``
-    (so ``u = 1``) and ``v = b / K^T 1``. Columns whose mass underflows get
-    their potential from an exact log-sum-exp instead (then ``v_j = 1``).
-    """
-    f = np.empty(M.shape[0])
-    kern.log_row_sweep(M, beta, a, loga, reg, f, ws.parts, ws.work, K, True)
-    kern.reduce_parts(ws.parts, ws.colsum)
-    colsum = ws.colsum
-    for j in np.flatnonzero(colsum <= kern._TINY):
-        beta[j] = reg * (logb[j] - kern.column_lse(M, f, j, reg))
-        K[:, j] = np.exp((f + beta[j] - M[:, j]) / reg)
-        colsum[j] = K[:, j].sum()
-    return f, np.ones(M.shape[0]), b / colsum
-
-
-def _solve_scaling(M, a, b, reg, g, tol_abs, max_iter, ws, schedule=None):
-    """Stabilised scaling (Schmitzer 2019): scaling iterations on an absorbed kernel.
-
-    ``schedule`` (see :mod:`._overrelaxation`) sets the relaxation factor
-    window by window and may stop the iterations before ``tol_abs``; without
-    one these are plain Sinkhorn iterations until ``tol_abs`` or ``max_iter``.
-    """
-    n, m = M.shape
-    loga, logb = np.log(a), np.log(b)
-    K = np.empty((n, m))
-    ktu, u_new = np.empty(m), np.empty(n)
-    # Errors are only read window by window: a short buffer, whatever max_iter.
-    row_err, errs = np.empty(ws.parts.shape[0]), np.empty(min(max_iter, _ERRS_BUFFER))
-    beta = g
-    # The first absorption is the first (log-domain) Sinkhorn iteration.
-    alpha, u, v = _absorb(M, a, loga, b, logb, reg, beta, K, ws)
-    n_iter, n_absorb = 1, 0
-    best_err, best_beta = np.inf, None
-    while n_iter < max_iter:
-        omega, length = (1.0, max_iter) if schedule is None else schedule.window()
-        if schedule is not None:
-            length = min(length, errs.shape[0])
-        it, _err, status = kern.scaling_loop(K, u, v, a, b, omega, tol_abs,
-                                            min(length, max_iter - n_iter), _BOUND, ws.parts,
-                                            ktu, u_new, row_err, errs)
-        n_iter += it
-        if status == 0:
-            break
-        if schedule is not None and it > 0:
-            stop = schedule.record(errs[:it])
-            if errs[it - 1] < best_err:
-                best_err, best_beta = errs[it - 1], beta + reg * np.log(v)
-            elif schedule.diverged and errs[it - 1] > _RESTORE * best_err and n_iter < max_iter:
-                # Over-relaxation diverged (far from the optimum, where its
-                # theory does not hold): hand over the best point instead.
-                beta = best_beta
-                alpha, u, v = _absorb(M, a, loga, b, logb, reg, beta, K, ws)
-                n_iter += 1
-                if not stop:
-                    continue
-            if stop:
-                break
-        if status == 2:
-            # Every absorption is itself a log-domain iteration, so this loop
-            # makes progress even when the scalings leave the range at once.
-            beta = beta + reg * np.log(v)
-            alpha, u, v = _absorb(M, a, loga, b, logb, reg, beta, K, ws)
-            n_absorb += 1
-            n_iter += 1
-        elif schedule is None:
-            break
-    f = alpha + reg * np.log(u)
-    g = beta + reg * np.log(v)
-    # diag(u) K diag(v) is the plan at (f, g) up to rounding, without an exp.
-    kern.scale_plan(K, u, v, K, ws.rows, ws.parts)
-    info = {"n_absorb": n_absorb}
-    if schedule is not None:
-        info["omega"] = schedule.omega
-    return f, g, n_iter, info, K
-
-
 def _solve_relaxed(M, a, b, reg, g, tol_abs, max_iter, ws):
     """Scaling iterations over-relaxed by the measured rate, to ``tol_abs``."""
-    return _solve_scaling(M, a, b, reg, g, tol_abs, max_iter, ws,
-                          Overrelaxation(tol_abs, hand_over=False))
+    return solve_scaling(M, a, b, reg, g, tol_abs, max_iter, ws,
+                         Overrelaxation(tol_abs, hand_over=False))
 
 
 def _scheduled(schedule):
     """The scaling iterations under ``schedule(tol_abs)``, as an ``sns`` warm-up."""
     def warm_up(M, a, b, reg, g, tol_abs, max_iter, ws):
-        return _solve_scaling(M, a, b, reg, g, tol_abs, max_iter, ws, schedule(tol_abs))
+        return solve_scaling(M, a, b, reg, g, tol_abs, max_iter, ws, schedule(tol_abs))
 
     return warm_up
-
-
-def _solve_sns(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up, fallback):
-    from ._sns import sinkhorn_newton_sparse
-
-    return sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up, fallback)
 
 
 # The sns warm-up and the iterations that take over from a failed Newton
@@ -222,12 +111,12 @@ def _solver(method, acceleration):
     if method == "log":
         return _solve_log
     if method == "scaling":
-        return _solve_relaxed if acceleration else _solve_scaling
+        return _solve_relaxed if acceleration else solve_scaling
     if acceleration:
         warm_up, fallback = _sns_warm_up, _sns_fallback
     else:
         warm_up = fallback = _scheduled(lambda tol_abs: PlainSinkhorn(_PLAIN_WARM_UP))
-    return functools.partial(_solve_sns, warm_up=warm_up, fallback=fallback)
+    return functools.partial(sinkhorn_newton_sparse, warm_up=warm_up, fallback=fallback)
 
 
 def _check_method(method):
@@ -397,7 +286,7 @@ def sinkhorn(a, b, M, reg, *, method="scaling", max_iter=10_000, tol=1e-9,
         regs = [reg * _EPS_FACTOR**k for k in range(n_stages, 0, -1)] + [reg]
 
     with _threads_for(M_s.size):
-        ws = _Workspace(*M_s.shape)
+        ws = Workspace(*M_s.shape)
         g = np.zeros(M_s.shape[1])
         n_iter, info = 0, {}
         for k, r in enumerate(regs):

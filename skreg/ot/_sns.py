@@ -288,9 +288,9 @@ def _restart(P, a, b, f, g, reg, ws):
 def sinkhorn_newton_sparse(M, a, b, reg, g, tol_abs, max_iter, ws, warm_up, fallback=None):
     """Sinkhorn warm-up then sparse Newton steps.
 
-    ``warm_up`` is a Sinkhorn solver with the signature of the ones in
-    :mod:`._sinkhorn` that returns the plan at its potentials and decides
-    itself when to hand over (within ``max_iter``). ``fallback`` (a solver
+    ``warm_up`` is a Sinkhorn solver with the signature of
+    :func:`._scaling.solve_scaling` that returns the plan at its potentials
+    and decides itself when to hand over (within ``max_iter``). ``fallback`` (a solver
     of the same kind, default ``warm_up``) takes over from a Newton step
     whose line search fails, and hands back in turn. Returns
     ``(f, g, n_iter, info, P)`` with ``P`` the plan at ``(f, g)``.

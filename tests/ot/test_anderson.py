@@ -8,6 +8,7 @@ from skreg.ot import _anderson, sinkhorn
 from skreg.ot import _sinkhorn as sk
 from skreg.ot._anderson import AndersonMixing, solve_anderson
 from skreg.ot._overrelaxation import Overrelaxation
+from skreg.ot._scaling import Workspace
 
 
 def affine_map(dim=8, rho=0.99, seed=0):
@@ -71,7 +72,7 @@ def clouds(n, dim, seed=0):
 
 
 def run_warm_up(a, b, M, reg, tol_abs, max_iter=10_000):
-    ws = sk._Workspace(*M.shape)
+    ws = Workspace(*M.shape)
     return solve_anderson(M, a, b, reg, np.zeros(M.shape[1]), tol_abs, max_iter, ws)
 
 
@@ -120,7 +121,7 @@ def test_warm_ups_leave_the_marginals_of_their_plan(monkeypatch, path):
         monkeypatch.setattr(_anderson, "_STALL", 1)
     solver = {"relaxed": sk._sns_fallback,
               "plain": sk._solver("sns", False).keywords["warm_up"]}.get(path, solve_anderson)
-    ws = sk._Workspace(*M.shape)
+    ws = Workspace(*M.shape)
     ws.rows[:], ws.parts[:] = np.nan, np.nan
     f, g, n_iter, info, P = solver(M, a, b, reg, np.zeros(M.shape[1]), 1e-9, 10_000, ws)
     assert ("omega" in info) == (path in ("fallback", "relaxed", "plain"))

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from skreg.ot import _scaling, sinkhorn
 from skreg.ot import _sinkhorn as sk
 from skreg.ot import _sinkhorn_kernels as kern
-from skreg.ot import sinkhorn
 from skreg.ot._overrelaxation import (
     _NEWTON_AFTER,
     _OMEGA_MAX,
@@ -18,6 +18,7 @@ from skreg.ot._overrelaxation import (
     Overrelaxation,
     PlainSinkhorn,
 )
+from skreg.ot._scaling import Workspace, solve_scaling
 
 
 def small_problem(n=7, m=5, seed=0):
@@ -240,10 +241,10 @@ def test_diverging_warm_up_hands_over_its_best_point():
     a, b = rng.exponential(size=30) ** 3, rng.exponential(size=7) ** 3
     a, b = a / a.sum(), b / b.sum()
     M = rng.uniform(size=(30, 7))
-    ws = sk._Workspace(30, 7)
+    ws = Workspace(30, 7)
     schedule = Reckless(6)
-    f, g, n_iter, info, P = sk._solve_scaling(M, a, b, 1e-3, np.zeros(7), 1e-12, 1000, ws,
-                                              schedule)
+    f, g, n_iter, info, P = solve_scaling(M, a, b, 1e-3, np.zeros(7), 1e-12, 1000, ws,
+                                          schedule)
     ends = np.array(schedule.ends)
     err = np.abs(P.sum(1) - a).sum() + np.abs(P.sum(0) - b).sum()
     # This schedule diverges: its last error is far above its best ...
@@ -305,11 +306,11 @@ def test_huge_max_iter_allocates_nothing_of_its_size(method):
 
 
 def test_long_plain_windows_are_cut_to_the_buffer(monkeypatch):
-    monkeypatch.setattr(sk, "_ERRS_BUFFER", 7)
+    monkeypatch.setattr(_scaling, "_ERRS_BUFFER", 7)
     schedule = PlainSinkhorn(30)
     a, b, M = clouds(40, 2, seed=4)
-    ws = sk._Workspace(40, 40)
-    f, g, n_iter, info, P = sk._solve_scaling(M, a, b, 1e-3, np.zeros(40), 1e-15, 1000, ws,
-                                              schedule)
+    ws = Workspace(40, 40)
+    f, g, n_iter, info, P = solve_scaling(M, a, b, 1e-3, np.zeros(40), 1e-15, 1000, ws,
+                                          schedule)
     # 30 scaling iterations in windows of at most 7, after the absorption.
     assert schedule._done == 30 and n_iter == 31 + info["n_absorb"]
