@@ -35,7 +35,6 @@ strong set, the groups the KKT checks added although the strong rule had
 discarded them, and the number of refits.
 """
 
-
 import numpy as np
 import scipy.sparse as sp
 

@@ -4,8 +4,9 @@ The solvers run their hot loops in numba (parallel ones on numba's OpenMP
 threads) and make small BLAS calls in between. Multi-threaded BLAS is a
 loss there: waking its threads costs more than such a call, and after one
 they spin for a while, taking the cores from the next numba kernel. The
-solvers therefore run with single-threaded BLAS (:func:`single_threaded_blas`)
-and give the caller's BLAS threads back only to calls big enough to pay.
+solvers therefore run with single-threaded BLAS (:func:`single_threaded_blas`);
+the LAD solver gives the caller's BLAS threads back to the calls big enough
+to pay (:func:`blas_threads` reads how many there were).
 """
 
 import functools
