@@ -37,7 +37,7 @@ import numpy as np
 
 from . import _sinkhorn_kernels as kern
 from ._overrelaxation import Overrelaxation, newton_pays
-from ._scaling import BOUND, ScalingState, solve_scaling
+from ._scaling import ScalingState, solve_scaling
 
 # Depth of the history: 10, 20 and 40 took 73, 56 and 66 iterations on the
 # 2-D clouds at reg 1e-3 and 1022, 390 and 168 on the paper's problem (ad-hoc
@@ -136,7 +136,6 @@ def solve_anderson(M, a, b, reg, g, tol_abs, max_iter, ws):
     scaling iterations from the best point (see the module docstring).
     """
     state = ScalingState(M, a, b, reg, g, ws)
-    lo, hi = 1.0 / BOUND, BOUND
     n_iter, n_absorb, n_restart, n_eval = 1, 0, 0, 0
     mixing = AndersonMixing(M.shape[1], _DEPTH)
     best = _Best()
@@ -191,12 +190,7 @@ def solve_anderson(M, a, b, reg, g, tol_abs, max_iter, ws):
             # A least-squares fit gone singular: start the history afresh.
             mixing.reset()
             x_next = image
-        with np.errstate(over="ignore", under="ignore"):
-            v_next = np.exp((x_next - state.beta) / reg)
-        if np.all((v_next > lo) & (v_next < hi)):
-            state.v = v_next
-        else:
-            state.absorb(x_next)
+        if state.move_to(x_next):
             n_iter += 1
             n_absorb += 1
     info = {"n_absorb": n_absorb, "n_anderson": n_iter, "n_restart": n_restart}

@@ -83,6 +83,18 @@ class ScalingState:
         self.alpha, self.beta = alpha, beta
         self.u, self.v = np.ones(M.shape[0]), self.b / colsum
 
+    def move_to(self, g):
+        """Set the column potentials to ``g``: through ``v`` while it stays in
+        ``[1 / BOUND, BOUND]``, else by an absorption around ``g`` (one
+        log-domain iteration). Returns whether it absorbed."""
+        with np.errstate(over="ignore", under="ignore"):
+            v = np.exp((g - self.beta) / self.reg)
+        if np.all((v > 1.0 / BOUND) & (v < BOUND)):
+            self.v = v
+            return False
+        self.absorb(g)
+        return True
+
     def absorb_scalings(self):
         """Absorb ``v`` into ``beta`` and rebuild the kernel (one iteration)."""
         self.absorb(self.g)
